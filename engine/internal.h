@@ -1,0 +1,52 @@
+/* internal.h - shared by the engine's files; not installed. */
+#ifndef MYL_INTERNAL_H
+#define MYL_INTERNAL_H
+
+#include "kernels.h"
+#include "myelin.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Records a message for myelin_last_error() and returns status, so that
+   `return myl_fail(MYELIN_EINVAL, "lda (%zu) < k (%zu)", lda, k);` reads well. */
+int myl_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void myl_clear_error(void);
+
+/* The kernel table in use, initialised on first use from MYELIN_ISA or the
+   fastest path this CPU runs. NULL only when MYELIN_ISA names a path this
+   CPU lacks: public functions therefore fetch it with myl_kernels_get, which
+   returns MYELIN_EUNSUPPORTED (and the message) in that case. */
+const myl_kernels *myl_active(void);
+int myl_kernels_get(const myl_kernels **out);
+/* The table for a named path if this CPU and build can run it, else NULL. */
+const myl_kernels *myl_kernels_by_name(const char *name);
+
+/* CPU features found at start-up. */
+typedef struct {
+    int sse2, avx, avx2, fma, avx512f, avx512dq, avx512bw, avx512vl, avx512bf16, amx_bf16;
+    int os_ymm, os_zmm, os_amx;       /* xgetbv: the OS saves these registers */
+    int neon, asimdhp;
+    char vendor[16], brand[64];
+    int family, model;
+} myl_cpu;
+const myl_cpu *myl_cpu_info(void);
+
+/* Cache sizes in bytes (hwloc or sysfs; sane defaults when unknown). */
+typedef struct { size_t l1d, l2, l3; int from_system; } myl_caches;
+const myl_caches *myl_cache_info(void);
+
+/* Threads: the count OpenMP regions of the engine use. */
+int myl_threads(void);
+/* Number of physical cores (hwloc; else online CPUs). */
+int myl_physical_cores(void);
+/* Pin the calling OpenMP team one thread per core if pinning is on. */
+void myl_pin_team(void);
+
+/* 64-byte aligned allocation (free with myl_free); NULL on failure or overflow. */
+void *myl_alloc(size_t bytes);
+void myl_free(void *p);
+/* a*b without overflow, else returns 0 and leaves *out unchanged. */
+int myl_mul_ok(size_t a, size_t b, size_t *out);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * myelin.h - the whole public API of Myelin, a CPU engine that trains and runs
+ * fully-connected neural networks.
+ *
+ * Conventions
+ *  - Every matrix is row-major with an explicit leading dimension (elements
+ *    between the starts of two consecutive rows).
+ *  - Every function that can fail returns an int status (MYELIN_OK == 0 or a
+ *    negative myelin_status). myelin_last_error() then gives a message naming
+ *    the argument, file, line or layer at fault (thread-local).
+ *  - Nothing aborts, nothing prints unless asked to.
+ */
+#ifndef MYELIN_H
+#define MYELIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MYELIN_VERSION_MAJOR 0
+#define MYELIN_VERSION_MINOR 1
+#define MYELIN_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum {
+    MYELIN_OK = 0,
+    MYELIN_EINVAL = -1,       /* a bad argument                                  */
+    MYELIN_ENOMEM = -2,       /* an allocation failed                            */
+    MYELIN_EUNSUPPORTED = -3, /* this CPU or build cannot do it                  */
+    MYELIN_EIO = -4,          /* a file could not be opened, read or written     */
+    MYELIN_EFORMAT = -5,      /* a file is malformed, truncated or corrupted     */
+    MYELIN_ENUMERIC = -6,     /* training produced a non-finite loss             */
+    MYELIN_ESTOPPED = -7      /* a callback asked training to stop               */
+} myelin_status;
+
+const char *myelin_strerror(int status);
+/* Message describing the last failure on this thread ("" if none). */
+const char *myelin_last_error(void);
+const char *myelin_version(void);
+
+/* ------------------------------------------------- CPU, ISA paths, threads */
+
+/* "scalar", "avx2", "avx512" or "neon": the kernel path in use. */
+const char *myelin_isa(void);
+/* Force one path; MYELIN_EUNSUPPORTED (with a message naming what this CPU
+   supports) if this CPU or build lacks it. "auto" picks the fastest again. */
+int myelin_set_isa(const char *name);
+/* 1 if this CPU and build can run the named path, else 0. */
+int myelin_isa_supported(const char *name);
+/* 0 = default (the number of physical cores). */
+int myelin_set_num_threads(int n);
+int myelin_num_threads(void);
+/* Pin OpenMP threads one per physical core (hwloc). Also MYELIN_PIN=1. */
+int myelin_set_pinning(int on);
+/* Writes the `myelin info` report (version, CPU features, ISA paths, threads,
+   topology, cache sizes and blocking) into buf; returns MYELIN_OK or EINVAL. */
+int myelin_info(char *buf, size_t len);
+
+/* ------------------------------------------------------------------- SGEMM */
+
+typedef enum { MYELIN_NOTRANS = 0, MYELIN_TRANS = 1 } myelin_transpose;
+
+/* Row-major C = alpha * op(A) * op(B) + beta * C, with op(A) m x k, op(B) k x n,
+   C m x n. BLAS semantics: when beta == 0, C is written without being read.
+   With k == 0, C = beta * C. Bad arguments return MYELIN_EINVAL and touch
+   nothing. Results are bit-for-bit identical for any thread count. */
+int myelin_sgemm(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, size_t k,
+                 float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                 float beta, float *c, size_t ldc);
+
+/* ------------------------------------------------- activations and losses */
+
+typedef enum {
+    MYELIN_ACT_LINEAR = 0,
+    MYELIN_ACT_RELU,
+    MYELIN_ACT_LEAKY_RELU,
+    MYELIN_ACT_SIGMOID,
+    MYELIN_ACT_TANH,
+    MYELIN_ACT_SOFTMAX
+} myelin_act;
+
+/* Slope of leaky ReLU for x < 0 (default 0.01); process-wide. */
+int myelin_set_leaky_slope(float slope);
+float myelin_leaky_slope(void);
+
+/* y = act(x), row by row (softmax over each row); x and y may be the same buffer. */
+int myelin_activate(myelin_act act, size_t rows, size_t cols,
+                    const float *x, size_t ldx, float *y, size_t ldy);
+/* dx = dy (.) act'(.), through the forward output y (softmax: the row-wise
+   Jacobian product dx = y (.) (dy - sum(dy*y))); dx may alias dy. */
+int myelin_activate_backward(myelin_act act, size_t rows, size_t cols,
+                             const float *y, size_t ldy, const float *dy, size_t lddy,
+                             float *dx, size_t lddx);
+/* C = act(op(A) op(B) + bias) in one pass; bias has n entries or is NULL. */
+int myelin_sgemm_bias_act(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, size_t k,
+                          const float *a, size_t lda, const float *b, size_t ldb,
+                          const float *bias, myelin_act act, float *c, size_t ldc);
+
+/* Element-wise vector functions (n floats, in place allowed). */
+int myelin_vexp(size_t n, const float *x, float *y);
+int myelin_vsigmoid(size_t n, const float *x, float *y);
+int myelin_vtanh(size_t n, const float *x, float *y);
+
+typedef enum {
+    MYELIN_LOSS_MSE = 0,       /* mean over rows of sum over cols of 1/2 (y - t)^2          */
+    MYELIN_LOSS_MAE,           /* mean over rows of sum over cols of |y - t|                */
+    MYELIN_LOSS_BCE,           /* binary cross-entropy on probabilities (clamped)           */
+    MYELIN_LOSS_BCE_LOGITS,    /* binary cross-entropy on logits (stable; sigmoid fused)    */
+    MYELIN_LOSS_CE,            /* categorical cross-entropy on probabilities (clamped)      */
+    MYELIN_LOSS_SOFTMAX_CE     /* categorical cross-entropy on logits (softmax fused)       */
+} myelin_loss;
+
+/* Mean loss over the batch of `rows` samples, written to *loss; when grad is
+   not NULL also d(mean loss)/d(y) (for the fused losses, w.r.t. the logits:
+   (p - t)/rows). grad may alias y. */
+int myelin_loss_eval(myelin_loss loss, size_t rows, size_t cols,
+                     const float *y, size_t ldy, const float *t, size_t ldt,
+                     float *loss_out, float *grad, size_t ldg);
+
+/* ------------------------------------------------------------ networks */
+
+typedef enum {
+    MYELIN_INIT_GLOROT_UNIFORM = 0, /* U(-sqrt(6/(in+out)), +sqrt(6/(in+out)))  */
+    MYELIN_INIT_GLOROT_NORMAL,      /* N(0, 2/(in+out))                          */
+    MYELIN_INIT_HE_NORMAL,          /* N(0, 2/in)                                */
+    MYELIN_INIT_HE_UNIFORM,         /* U(-sqrt(6/in), +sqrt(6/in))               */
+    MYELIN_INIT_UNIFORM,            /* U(-scale, +scale)                         */
+    MYELIN_INIT_NORMAL              /* N(0, scale^2)                             */
+} myelin_init;
+
+#define MYELIN_MAX_LAYERS 64
+
+typedef struct {
+    size_t units;          /* outputs of this layer (> 0)                          */
+    myelin_act act;
+    myelin_init init;
+    float init_scale;      /* r for UNIFORM, sigma for NORMAL                       */
+    float bias_init;       /* 0: zero biases; r > 0: U(-r, r)                       */
+    float lr_mult;         /* learning-rate multiplier for this layer (1)           */
+    float dropout;         /* probability of dropping each input of this layer (0)  */
+    float dropconnect;     /* probability of dropping each weight while training (0)*/
+} myelin_layer_spec;
+
+/* A layer spec with the defaults: Glorot uniform, zero bias, lr_mult 1, no dropout. */
+myelin_layer_spec myelin_layer_default(size_t units, myelin_act act);
+
+typedef struct {
+    size_t inputs;                      /* width of the input                      */
+    size_t n_layers;                    /* 1 .. MYELIN_MAX_LAYERS                   */
+    const myelin_layer_spec *layers;
+    myelin_loss loss;                   /* with a softmax/sigmoid output and CE/BCE,
+                                           the engine fuses them (logit gradients)   */
+} myelin_net_spec;
+
+typedef struct myelin_net myelin_net;
+
+int myelin_net_create(const myelin_net_spec *spec, uint64_t seed, myelin_net **out);
+/* "784,128:relu,64:relu,10:softmax" - the first number is the input width;
+   activations: linear relu leaky_relu sigmoid tanh softmax (default linear).
+   A layer may add options after further colons: "128:relu:he_normal". */
+int myelin_net_create_str(const char *layers, myelin_loss loss, uint64_t seed, myelin_net **out);
+void myelin_net_free(myelin_net *net);
+
+size_t myelin_net_inputs(const myelin_net *net);
+size_t myelin_net_outputs(const myelin_net *net);
+size_t myelin_net_num_layers(const myelin_net *net);
+/* Copies of the layer's spec; EINVAL on a bad index. */
+int myelin_net_layer(const myelin_net *net, size_t layer, myelin_layer_spec *spec);
+myelin_loss myelin_net_loss(const myelin_net *net);
+/* Human-readable summary: layers, shapes, activations, parameter counts. */
+int myelin_net_summary(const myelin_net *net, char *buf, size_t len);
+
+/* Parameters of one layer: W is inputs x units (row-major), b has units entries. */
+int myelin_net_get_params(const myelin_net *net, size_t layer, float *w, float *b);
+int myelin_net_set_params(myelin_net *net, size_t layer, const float *w, const float *b);
+
+/* Input preprocessing stored with the net and applied to every input in
+   train/predict/evaluate: x' = (x - offset[j]) * scale[j]. NULL offset = 0,
+   NULL scale = 1. n must equal the input width. */
+int myelin_net_set_input_transform(myelin_net *net, const float *offset, const float *scale, size_t n);
+int myelin_net_get_input_transform(const myelin_net *net, float *offset, float *scale, size_t n);
+
+/* ---------------------------------------------------------------- data */
+
+/* A view of samples: inputs as floats or as bytes (exactly one of x, x_u8),
+   and targets as floats (y, y_cols wide) or class labels (one-hot built per
+   batch, or used as 0/1 targets when the net has one output). Strides are
+   the row widths (cols and y_cols). Nothing is copied. */
+typedef struct {
+    size_t rows, cols;
+    const float *x;
+    const uint8_t *x_u8;
+    const float *y;
+    size_t y_cols;
+    const int32_t *labels;
+} myelin_dataset;
+
+/* ---------------------------------------------------------------- training */
+
+typedef enum {
+    MYELIN_OPT_SGD = 0, MYELIN_OPT_MOMENTUM, MYELIN_OPT_NESTEROV,
+    MYELIN_OPT_ADAGRAD, MYELIN_OPT_RMSPROP, MYELIN_OPT_ADAM
+} myelin_optimizer;
+
+typedef enum { MYELIN_SCHED_CONSTANT = 0, MYELIN_SCHED_STEP, MYELIN_SCHED_EXP } myelin_schedule;
+
+typedef struct {
+    size_t epoch, epochs;              /* 1-based epoch just finished                 */
+    double loss, accuracy;             /* training, over the epoch                    */
+    double val_loss, val_accuracy;     /* NaN when there is no validation set         */
+    double seconds;                    /* wall time of this epoch                     */
+    double lr;                         /* base learning rate used this epoch           */
+    size_t samples;
+} myelin_epoch_stats;
+
+/* Return non-zero to stop training (myelin_train then returns MYELIN_ESTOPPED
+   with the weights of the last completed minibatch). */
+typedef int (*myelin_epoch_fn)(const myelin_epoch_stats *stats, void *user);
+/* Called after each minibatch: samples done in this epoch, of total, and the
+   running mean loss. Non-zero stops at once (as above). */
+typedef int (*myelin_batch_fn)(size_t done, size_t total, double running_loss, void *user);
+
+typedef struct {
+    myelin_optimizer opt;
+    float lr;                 /* 0.01                                           */
+    float momentum;           /* MOMENTUM, NESTEROV: 0.9                        */
+    float beta1, beta2;       /* ADAM: 0.9, 0.999                               */
+    float rho;                /* RMSPROP: 0.9                                   */
+    float eps;                /* ADAGRAD, RMSPROP, ADAM: 1e-8                   */
+    myelin_schedule schedule; /* CONSTANT                                       */
+    float decay;              /* STEP: lr *= decay every decay_epochs; EXP: lr *= decay each epoch */
+    size_t decay_epochs;      /* STEP: 10                                       */
+    float layer_decay;        /* layer i (0-based) gets lr / layer_decay^i (1 = off) */
+    float l1, l2;             /* penalties on weights (not biases): 0            */
+    size_t epochs;            /* 10                                             */
+    size_t batch;             /* 32; >= rows means full-batch gradient descent   */
+    int shuffle;              /* 1                                              */
+    uint64_t seed;            /* shuffling, dropout, DropConnect                 */
+    const myelin_dataset *val;/* optional validation set                         */
+    myelin_epoch_fn on_epoch; void *on_epoch_user;
+    myelin_batch_fn on_batch; void *on_batch_user;
+    int profile;              /* 1: collect the time profile (myelin_net_profile) */
+} myelin_train_opts;
+
+void myelin_train_opts_default(myelin_train_opts *opts);
+
+/* Trains in place. All buffers are allocated once up front. For a given seed
+   the weights are bit-for-bit identical for any thread count. */
+int myelin_train(myelin_net *net, const myelin_dataset *train, const myelin_train_opts *opts);
+
+/* Output probabilities/values (rows x outputs, leading dimension ldo). */
+int myelin_predict_proba(myelin_net *net, const myelin_dataset *data, float *out, size_t ldo);
+/* Class per row: argmax, or 0/1 at 0.5 for a single output. */
+int myelin_predict(myelin_net *net, const myelin_dataset *data, int32_t *classes);
+/* Mean loss and accuracy (needs y or labels). */
+int myelin_evaluate(myelin_net *net, const myelin_dataset *data, double *loss, double *accuracy);
+
+/* Where the time of the last profiled training went (seconds). */
+typedef struct {
+    double fwd_gemm, fwd_act, bwd_act, bwd_gemm_dw, bwd_gemm_dx, update;
+    double flops_fwd, flops_bwd;       /* floating-point operations executed */
+} myelin_layer_profile;
+
+typedef struct {
+    size_t n_layers;
+    myelin_layer_profile layer[MYELIN_MAX_LAYERS];
+    double shuffle, copy, loss, other, total;
+} myelin_profile;
+
+int myelin_net_profile(const myelin_net *net, myelin_profile *out);
+
+/* ------------------------------------------------------- model files */
+
+/* Atomic save: temporary file in the same folder, fsync, rename. */
+int myelin_net_save(const myelin_net *net, const char *path);
+/* Checks magic, version, sizes, CRC-32 before use: MYELIN_EFORMAT otherwise. */
+int myelin_net_load(const char *path, myelin_net **out);
+
+/* --------------------------------------------------------- data readers */
+
+/* An owned table of samples (free with myelin_data_free). */
+typedef struct {
+    size_t rows, cols;
+    uint8_t *x_u8;            /* IDX images: rows x cols bytes (or NULL)      */
+    float *x;                 /* CSV features: rows x cols floats (or NULL)   */
+    int32_t *labels;          /* rows class labels (or NULL)                  */
+    size_t n_classes;         /* 1 + the largest label                        */
+} myelin_data;
+
+void myelin_data_free(myelin_data *d);
+/* A view of d for training/prediction. */
+myelin_dataset myelin_data_view(const myelin_data *d);
+
+/* IDX (MNIST format) images and labels, plain or gzip'ed (by content). */
+int myelin_read_idx(const char *images_path, const char *labels_path, myelin_data *out);
+
+typedef struct {
+    int header;               /* -1 detect, 0 none, 1 present                */
+    const char *label_name;   /* label column by name (or NULL)              */
+    long label_index;         /* by index; -1 = last (default); -2 = none     */
+    char delimiter;           /* ',' by default                               */
+} myelin_csv_opts;
+
+void myelin_csv_opts_default(myelin_csv_opts *o);
+/* CSV (plain or gzip'ed) with numeric features and an integer label column. */
+int myelin_read_csv(const char *path, const myelin_csv_opts *opts, myelin_data *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MYELIN_H */

@@ -1,0 +1,81 @@
+/*
+ * kernels.h - the contract between leaf kernels and the engine.
+ *
+ * Kernels do no allocation, no threading and no I/O. Each ISA fills one const
+ * myl_kernels table; the engine picks one at start-up (engine/dispatch.c) and
+ * calls only through it, so the GEMM driver never knows which ISA runs.
+ */
+#ifndef MYL_KERNELS_H
+#define MYL_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Activation codes are the public myelin_act values. */
+enum { MYL_ACT_LINEAR = 0, MYL_ACT_RELU, MYL_ACT_LEAKY_RELU, MYL_ACT_SIGMOID, MYL_ACT_TANH, MYL_ACT_SOFTMAX };
+
+/* What a micro-kernel does with its accumulator tile before storing it:
+   C = alpha*acc + beta*C (C not read when beta == 0), then + bias[j], then act.
+   bias and act are only set on the last K block; softmax is never passed here
+   (it needs the whole row; the driver applies it after the row is complete). */
+typedef struct {
+    float alpha, beta;
+    const float *bias;   /* bias of the tile's first column, or NULL */
+    int act;             /* MYL_ACT_LINEAR .. MYL_ACT_TANH */
+    float slope;         /* leaky ReLU slope */
+} myl_epilogue;
+
+/* Micro-kernel: C[0..m)[0..n) (row stride ldc) <- epilogue(Apanel * Bpanel),
+   m <= MR, n <= NR. Apanel is k x MR (pa[p*MR + i] = A(i,p)), Bpanel k x NR
+   (pb[p*NR + j] = B(p,j)), both zero-padded to the full tile and aligned to
+   64 bytes. Must not touch C outside m x n. k may be 0. */
+typedef void (*myl_gemm_ukr_fn)(size_t k, const void *pa, const void *pb,
+                                float *c, size_t ldc, size_t m, size_t n,
+                                const myl_epilogue *ep);
+
+/* Packing: copy the mc x kc block of op(A) starting at (i0,p0) into MR-row
+   panels, zero-padding the last panel; likewise kc x nc of op(B) into NR-column
+   panels. trans says whether the stored matrix is transposed relative to op().
+   The packed element type is the table's pack_elem_size (4 for FP32; a BF16
+   path would pack 2-byte elements with its own routines). */
+typedef void (*myl_pack_a_fn)(int trans, size_t mc, size_t kc, const float *a, size_t lda,
+                              void *dst);
+typedef void (*myl_pack_b_fn)(int trans, size_t kc, size_t nc, const float *b, size_t ldb,
+                              void *dst);
+
+/* Element-wise kernels on contiguous vectors (x and y may be the same). */
+typedef void (*myl_vunary_fn)(size_t n, const float *x, float *y);
+typedef void (*myl_vact_fn)(int act, float slope, size_t n, const float *x, float *y);
+/* dx = dy * act'(y) for element-wise acts (not softmax); dx may alias dy. */
+typedef void (*myl_vact_bwd_fn)(int act, float slope, size_t n, const float *y,
+                                const float *dy, float *dx);
+/* One softmax row: y = softmax(x); x and y may be the same. */
+typedef void (*myl_softmax_fn)(size_t n, const float *x, float *y);
+
+typedef struct {
+    const char *name;          /* "scalar", "avx2", "avx512", "neon" */
+    unsigned mr, nr;           /* GEMM micro-tile */
+    unsigned pack_elem_size;   /* bytes per packed element */
+    myl_gemm_ukr_fn gemm_ukr;
+    myl_pack_a_fn pack_a;
+    myl_pack_b_fn pack_b;
+    myl_vunary_fn vexp, vsigmoid, vtanh;
+    myl_vact_fn vact;
+    myl_vact_bwd_fn vact_bwd;
+    myl_softmax_fn softmax;
+} myl_kernels;
+
+/* Tables defined by each ISA's files; NULL-free. A table exists in a build
+   only if its ISA is compiled in (MYL_HAVE_AVX2 etc. from the Makefile). */
+extern const myl_kernels myl_kernels_scalar;
+#if defined(MYL_HAVE_AVX2)
+extern const myl_kernels myl_kernels_avx2;
+#endif
+#if defined(MYL_HAVE_AVX512)
+extern const myl_kernels myl_kernels_avx512;
+#endif
+#if defined(MYL_HAVE_NEON)
+extern const myl_kernels myl_kernels_neon;
+#endif
+
+#endif

@@ -1,0 +1,30 @@
+/* Portable GEMM micro-kernel, tile 4 x 8: the path every CPU runs. */
+#include "kernels.h"
+#include "scalar/act-scalar.h"
+
+enum { MR = 4, NR = 8 };
+
+void myl_f32_gemm_ukr_4x8_scalar(size_t k, const void *pa_, const void *pb_, float *c, size_t ldc,
+                                 size_t m, size_t n, const myl_epilogue *ep)
+{
+    const float *pa = pa_, *pb = pb_;
+    float acc[MR][NR] = {{0}};
+    for (size_t p = 0; p < k; p++) {
+        for (int i = 0; i < MR; i++) {
+            const float a = pa[p * MR + i];
+            for (int j = 0; j < NR; j++)
+                acc[i][j] += a * pb[p * NR + j];
+        }
+    }
+    for (size_t i = 0; i < m; i++) {
+        float *ci = c + i * ldc;
+        for (size_t j = 0; j < n; j++) {
+            float v = ep->alpha * acc[i][j];
+            if (ep->beta != 0.0f)
+                v += ep->beta * ci[j];
+            if (ep->bias)
+                v += ep->bias[j];
+            ci[j] = myl_act_scalar(ep->act, ep->slope, v);
+        }
+    }
+}

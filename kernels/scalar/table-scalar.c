@@ -1,0 +1,37 @@
+/* The portable kernel table. */
+#include "kernels.h"
+#include "pack.h"
+
+void myl_f32_gemm_ukr_4x8_scalar(size_t k, const void *pa, const void *pb, float *c, size_t ldc,
+                                 size_t m, size_t n, const myl_epilogue *ep);
+void myl_f32_vexp_scalar(size_t n, const float *x, float *y);
+void myl_f32_vsigmoid_scalar(size_t n, const float *x, float *y);
+void myl_f32_vtanh_scalar(size_t n, const float *x, float *y);
+void myl_f32_vact_scalar(int act, float slope, size_t n, const float *x, float *y);
+void myl_f32_vact_bwd_scalar(int act, float slope, size_t n, const float *y, const float *dy, float *dx);
+void myl_f32_softmax_scalar(size_t n, const float *x, float *y);
+
+static void pack_a(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst)
+{
+    myl_pack_a_f32(4, trans, mc, kc, a, lda, dst);
+}
+static void pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst)
+{
+    myl_pack_b_f32(8, trans, kc, nc, b, ldb, dst);
+}
+
+const myl_kernels myl_kernels_scalar = {
+    .name = "scalar",
+    .mr = 4,
+    .nr = 8,
+    .pack_elem_size = 4,
+    .gemm_ukr = myl_f32_gemm_ukr_4x8_scalar,
+    .pack_a = pack_a,
+    .pack_b = pack_b,
+    .vexp = myl_f32_vexp_scalar,
+    .vsigmoid = myl_f32_vsigmoid_scalar,
+    .vtanh = myl_f32_vtanh_scalar,
+    .vact = myl_f32_vact_scalar,
+    .vact_bwd = myl_f32_vact_bwd_scalar,
+    .softmax = myl_f32_softmax_scalar,
+};
