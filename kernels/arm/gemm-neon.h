@@ -1,0 +1,11 @@
+/* GEMM micro-kernel and packing of the neon path (tile in MYL_NEON_MR x MYL_NEON_NR). */
+#ifndef MYL_GEMM_NEON_H
+#define MYL_GEMM_NEON_H
+#include "kernels.h"
+#define MYL_NEON_MR 1  /* set by the micro-kernel's author */
+#define MYL_NEON_NR 1
+void myl_f32_gemm_ukr_neon(size_t k, const void *pa, const void *pb, float *c, size_t ldc,
+                           size_t m, size_t n, const myl_epilogue *ep);
+void myl_pack_a_neon(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst);
+void myl_pack_b_neon(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst);
+#endif

@@ -1,0 +1,20 @@
+/* The avx2 kernel table. */
+#include "kernels.h"
+#include "x86/gemm-avx2.h"
+#include "x86/vact-avx2.h"
+
+const myl_kernels myl_kernels_avx2 = {
+    .name = "avx2",
+    .mr = MYL_AVX2_MR,
+    .nr = MYL_AVX2_NR,
+    .pack_elem_size = 4,
+    .gemm_ukr = myl_f32_gemm_ukr_avx2,
+    .pack_a = myl_pack_a_avx2,
+    .pack_b = myl_pack_b_avx2,
+    .vexp = myl_f32_vexp_avx2,
+    .vsigmoid = myl_f32_vsigmoid_avx2,
+    .vtanh = myl_f32_vtanh_avx2,
+    .vact = myl_f32_vact_avx2,
+    .vact_bwd = myl_f32_vact_bwd_avx2,
+    .softmax = myl_f32_softmax_avx2,
+};

@@ -1,0 +1,20 @@
+/* The avx512 kernel table. */
+#include "kernels.h"
+#include "x86/gemm-avx512.h"
+#include "x86/vact-avx512.h"
+
+const myl_kernels myl_kernels_avx512 = {
+    .name = "avx512",
+    .mr = MYL_AVX512_MR,
+    .nr = MYL_AVX512_NR,
+    .pack_elem_size = 4,
+    .gemm_ukr = myl_f32_gemm_ukr_avx512,
+    .pack_a = myl_pack_a_avx512,
+    .pack_b = myl_pack_b_avx512,
+    .vexp = myl_f32_vexp_avx512,
+    .vsigmoid = myl_f32_vsigmoid_avx512,
+    .vtanh = myl_f32_vtanh_avx512,
+    .vact = myl_f32_vact_avx512,
+    .vact_bwd = myl_f32_vact_bwd_avx512,
+    .softmax = myl_f32_softmax_avx512,
+};

@@ -1,0 +1,11 @@
+/* Element-wise kernels of the avx2 path. */
+#ifndef MYL_VACT_AVX2_H
+#define MYL_VACT_AVX2_H
+#include "kernels.h"
+void myl_f32_vexp_avx2(size_t n, const float *x, float *y);
+void myl_f32_vsigmoid_avx2(size_t n, const float *x, float *y);
+void myl_f32_vtanh_avx2(size_t n, const float *x, float *y);
+void myl_f32_vact_avx2(int act, float slope, size_t n, const float *x, float *y);
+void myl_f32_vact_bwd_avx2(int act, float slope, size_t n, const float *y, const float *dy, float *dx);
+void myl_f32_softmax_avx2(size_t n, const float *x, float *y);
+#endif

@@ -1,0 +1,11 @@
+/* Element-wise kernels of the avx512 path. */
+#ifndef MYL_VACT_AVX512_H
+#define MYL_VACT_AVX512_H
+#include "kernels.h"
+void myl_f32_vexp_avx512(size_t n, const float *x, float *y);
+void myl_f32_vsigmoid_avx512(size_t n, const float *x, float *y);
+void myl_f32_vtanh_avx512(size_t n, const float *x, float *y);
+void myl_f32_vact_avx512(int act, float slope, size_t n, const float *x, float *y);
+void myl_f32_vact_bwd_avx512(int act, float slope, size_t n, const float *y, const float *dy, float *dx);
+void myl_f32_softmax_avx512(size_t n, const float *x, float *y);
+#endif
