@@ -309,6 +309,23 @@ void myelin_csv_opts_default(myelin_csv_opts *o);
 /* CSV (plain or gzip'ed) with numeric features and an integer label column. */
 int myelin_read_csv(const char *path, const myelin_csv_opts *opts, myelin_data *out);
 
+/* Built-in tiny sets: "xor" (4 rows x 2) and "table3" (the notebooks' 8 rows
+   x 3 binary features); float features, labels 0/1. */
+int myelin_data_builtin(const char *name, myelin_data *out);
+/* Moves a seeded random fraction (0 < fraction < 1, at least one row each
+   side) of d's rows into val, a new table; both keep the original order. */
+int myelin_data_split(myelin_data *d, double fraction, uint64_t seed, myelin_data *val);
+/* Replaces the labels by 0/1 targets: 1 for the classes in `positive`,
+   "odd", "even" or a list such as "3,5,7"; n_classes becomes 2. */
+int myelin_data_binary(myelin_data *d, const char *positive);
+/* Input statistics for myelin_net_set_input_transform (n = d->cols), so that
+   the model file keeps them and prediction applies them again.
+   scale: to [0,1] - bytes by 1/255, floats by each column's min and max
+   (a constant column is left as it is); standardize: each column's mean and
+   1/standard deviation (1 for a constant column). */
+int myelin_data_scale_stats(const myelin_data *d, float *offset, float *scale, size_t n);
+int myelin_data_standardize_stats(const myelin_data *d, float *offset, float *scale, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
