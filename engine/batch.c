@@ -1,0 +1,239 @@
+/* Minibatches: dataset checks, gathering rows (bytes converted and the input
+   transform applied on the way), targets, the output loss and its gradient,
+   and the floating-point environment of the engine's threads. */
+#include "network.h"
+
+#include <float.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
+int myl_check_dataset(const myelin_net *net, const myelin_dataset *d, const char *which, int need_targets)
+{
+    if (!d)
+        return myl_fail(MYELIN_EINVAL, "%s set is NULL", which);
+    if (d->rows == 0)
+        return myl_fail(MYELIN_EINVAL, "%s set has 0 rows", which);
+    if (d->rows > 0xFFFFFFFFu)
+        return myl_fail(MYELIN_EINVAL, "%s set has %zu rows (at most 2^32 - 1)", which, d->rows);
+    if (d->cols != net->inputs)
+        return myl_fail(MYELIN_EINVAL, "%s set has %zu columns but the net takes %zu inputs", which, d->cols,
+                        net->inputs);
+    if (!d->x == !d->x_u8)
+        return myl_fail(MYELIN_EINVAL, "%s set must have exactly one of x (floats) and x_u8 (bytes)%s", which,
+                        d->x ? ", not both" : "");
+    const size_t outputs = net->spec[net->n_layers - 1].units;
+    if (d->y && d->labels)
+        return myl_fail(MYELIN_EINVAL, "%s set has both y and labels: give one", which);
+    if (need_targets && !d->y && !d->labels)
+        return myl_fail(MYELIN_EINVAL, "%s set has no targets (y or labels)", which);
+    if (d->y && d->y_cols != outputs)
+        return myl_fail(MYELIN_EINVAL, "%s set: y has %zu columns but the net has %zu outputs", which, d->y_cols,
+                        outputs);
+    if (d->labels) {
+        const int32_t top = outputs == 1 ? 1 : (int32_t)outputs - 1;
+        for (size_t i = 0; i < d->rows; i++)
+            if (d->labels[i] < 0 || d->labels[i] > top)
+                return myl_fail(MYELIN_EINVAL, "%s set: label %d at row %zu is out of range 0..%d (the net has %zu "
+                                "output%s)", which, (int)d->labels[i], i, (int)top, outputs, outputs == 1 ? "" : "s");
+    }
+    return MYELIN_OK;
+}
+
+/* One row in: bytes or floats, with the transform. Inlined into the gather. */
+static inline void gather_row(const myelin_net *net, const myelin_dataset *d, size_t src, float *dst)
+{
+    const size_t n = net->inputs;
+    const float *off = net->in_offset, *sc = net->in_scale;
+    if (d->x_u8) {
+        const uint8_t *s = d->x_u8 + src * n;
+        if (net->has_transform)
+            for (size_t j = 0; j < n; j++)
+                dst[j] = ((float)s[j] - off[j]) * sc[j];
+        else
+            for (size_t j = 0; j < n; j++)
+                dst[j] = (float)s[j];
+    } else {
+        const float *s = d->x + src * n;
+        if (net->has_transform)
+            for (size_t j = 0; j < n; j++)
+                dst[j] = (s[j] - off[j]) * sc[j];
+        else
+            memcpy(dst, s, n * sizeof(float));
+    }
+}
+
+static inline void target_row(const myelin_dataset *d, size_t src, size_t outputs, float *t)
+{
+    if (d->y) {
+        memcpy(t, d->y + src * outputs, outputs * sizeof(float));
+    } else if (outputs == 1) {
+        t[0] = (float)d->labels[src];
+    } else {
+        memset(t, 0, outputs * sizeof(float));
+        t[d->labels[src]] = 1.0f;
+    }
+}
+
+void myl_gather_batch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first, size_t r,
+                      float *x, float *t, int threads)
+{
+    const size_t n = net->inputs, outputs = net->spec[net->n_layers - 1].units;
+    const int want_t = t && (d->y || d->labels);
+    /* Rows are independent: a static split gives the same bytes for any
+       thread count. A team only pays for itself on big batches. */
+    const int par = threads > 1 && r * n >= 32768;
+#pragma omp parallel for schedule(static) num_threads(threads) if (par)
+    for (size_t i = 0; i < r; i++) {
+        if (par)
+            myl_pin_team();
+        size_t src = idx ? idx[first + i] : first + i;
+        gather_row(net, d, src, x + i * n);
+        if (want_t)
+            target_row(d, src, outputs, t + i * outputs);
+    }
+}
+
+/* Softmax Jacobian product in place: g = y (.) (g - sum(g*y)), row by row. */
+static void softmax_backward(size_t rows, size_t n, const float *y, float *g)
+{
+    for (size_t i = 0; i < rows; i++) {
+        const float *yr = y + i * n;
+        float *gr = g + i * n;
+        double dot = 0.0;
+        for (size_t j = 0; j < n; j++)
+            dot += (double)gr[j] * yr[j];
+        for (size_t j = 0; j < n; j++)
+            gr[j] = yr[j] * (float)((double)gr[j] - dot);
+    }
+}
+
+int myl_output_loss(const myelin_net *net, const myl_kernels *k, size_t rows, const float *out, float *p,
+                    const float *t, double *loss_sum, size_t *correct, float *g)
+{
+    const size_t n = net->spec[net->n_layers - 1].units;
+    const float inv_rows = 1.0f / (float)rows;
+    double sum = 0.0;
+    size_t right = 0;
+    if (net->fuse == MYL_FUSE_SOFTMAX_CE) {
+        for (size_t i = 0; i < rows; i++) {
+            const float *z = out + i * n, *tr = t + i * n;
+            float *pr = p + i * n;
+            k->softmax(n, z, pr);
+            double lse = NAN, row = 0.0;
+            for (size_t j = 0; j < n; j++) {
+                if (tr[j] == 0.0f)
+                    continue;
+                double logp;
+                if (pr[j] >= FLT_MIN) {
+                    logp = log((double)pr[j]);
+                } else { /* p underflowed: log-softmax from the logits */
+                    if (isnan(lse)) {
+                        float mx = z[0];
+                        for (size_t q = 1; q < n; q++)
+                            mx = z[q] > mx ? z[q] : mx;
+                        double s = 0.0;
+                        for (size_t q = 0; q < n; q++)
+                            s += exp((double)z[q] - mx);
+                        lse = mx + log(s);
+                    }
+                    logp = (double)z[j] - lse;
+                }
+                row -= (double)tr[j] * logp;
+            }
+            sum += row;
+            right += myl_row_class(pr, n) == myl_row_class(tr, n);
+            if (g)
+                for (size_t j = 0; j < n; j++)
+                    g[i * n + j] = (pr[j] - tr[j]) * inv_rows;
+        }
+    } else if (net->fuse == MYL_FUSE_SIGMOID_BCE) {
+        /* one output: the logits are contiguous */
+        k->vsigmoid(rows, out, p);
+        for (size_t i = 0; i < rows; i++) {
+            const double z = out[i], ti = t[i];
+            sum += (z > 0 ? z : 0) - z * ti + log1p(exp(-fabs(z)));
+            right += (p[i] >= 0.5f) == (t[i] >= 0.5f);
+            if (g)
+                g[i] = (p[i] - t[i]) * inv_rows;
+        }
+    } else {
+        float mean = 0.0f;
+        int st = myelin_loss_eval(net->loss, rows, n, out, n, t, n, &mean, g, n);
+        if (st)
+            return st;
+        sum = (double)mean * (double)rows;
+        for (size_t i = 0; i < rows; i++)
+            right += myl_row_class(out + i * n, n) == myl_row_class(t + i * n, n);
+        if (g) {
+            const myelin_act act = net->spec[net->n_layers - 1].act;
+            if (act == MYELIN_ACT_SOFTMAX)
+                softmax_backward(rows, n, out, g);
+            else if (act != MYELIN_ACT_LINEAR)
+                k->vact_bwd((int)act, myelin_leaky_slope(), rows * n, out, g, g);
+        }
+    }
+    *loss_sum = sum;
+    *correct = right;
+    return MYELIN_OK;
+}
+
+/* ----------------------------------------------------------- FP environment
+   Subnormal floats appear in training (tiny gradients, sigmoid tails, weights
+   decaying under L2) and each one costs an x86 FMA a micro-code assist, ~100x
+   its normal cost. The engine therefore runs training and inference with
+   flush-to-zero and denormals-are-zero (MXCSR FTZ|DAZ on x86, FPCR.FZ on Arm)
+   in every thread of its OpenMP team, and restores each thread's previous
+   state afterwards so callers' own code is unaffected. This changes results
+   only for magnitudes below FLT_MIN (1.2e-38), far below any tolerance the
+   reference tests use, so they stay meaningful. OpenMP keeps the same pool
+   threads from region to region, which is what makes the per-thread setting
+   stick for the GEMM's regions too. */
+#if defined(__x86_64__) || defined(__i386__)
+#define MYL_FP_FLUSH 0x8040u /* FTZ (bit 15) | DAZ (bit 6) */
+static unsigned fp_get(void) { return _mm_getcsr(); }
+static void fp_set(unsigned v) { _mm_setcsr(v); }
+#elif defined(__aarch64__)
+#define MYL_FP_FLUSH (1u << 24) /* FPCR.FZ */
+static unsigned fp_get(void)
+{
+    uint64_t v;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(v));
+    return (unsigned)v;
+}
+static void fp_set(unsigned v)
+{
+    uint64_t w = v;
+    __asm__ volatile("msr fpcr, %0" : : "r"(w));
+}
+#else
+#define MYL_FP_FLUSH 0u
+static unsigned fp_get(void) { return 0; }
+static void fp_set(unsigned v) { (void)v; }
+#endif
+
+void myl_fpenv_enter(unsigned *saved, int threads)
+{
+#pragma omp parallel num_threads(threads)
+    {
+        int tid = omp_get_thread_num();
+        if (tid < threads) {
+            saved[tid] = fp_get();
+            fp_set(saved[tid] | MYL_FP_FLUSH);
+        }
+    }
+}
+
+void myl_fpenv_restore(const unsigned *saved, int threads)
+{
+#pragma omp parallel num_threads(threads)
+    {
+        int tid = omp_get_thread_num();
+        if (tid < threads)
+            fp_set(saved[tid]);
+    }
+}

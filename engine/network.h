@@ -1,0 +1,106 @@
+/* network.h - the network object and the engine's internal entry points
+   (net.c, init.c, optim.c, train.c, predict.c). Not installed. */
+#ifndef MYL_NETWORK_H
+#define MYL_NETWORK_H
+
+#include "internal.h"
+
+/* How the loss is tied to the output layer. */
+enum {
+    MYL_FUSE_NONE = 0,   /* dL/dy from myelin_loss_eval, then the activation's backward */
+    MYL_FUSE_SOFTMAX_CE, /* softmax + categorical CE: dL/dz = (p - t) / rows             */
+    MYL_FUSE_SIGMOID_BCE /* sigmoid + binary CE: the logit form, dL/dz = (p - t) / rows  */
+};
+
+struct myelin_net {
+    size_t inputs, n_layers;
+    myelin_layer_spec spec[MYELIN_MAX_LAYERS];
+    size_t fan_in[MYELIN_MAX_LAYERS];        /* inputs of layer l                      */
+    float *w[MYELIN_MAX_LAYERS];             /* fan_in x units, row-major               */
+    float *b[MYELIN_MAX_LAYERS];             /* units                                   */
+    myelin_loss loss;
+    int fuse;                                /* MYL_FUSE_*                              */
+    float *in_offset, *in_scale;             /* input transform, `inputs` each          */
+    int has_transform;
+    myelin_profile profile;
+    int has_profile;
+};
+
+/* The widest layer (inputs included), for sizing buffers. */
+size_t myl_net_max_width(const myelin_net *net);
+/* Fills W and b of every layer from the spec's initialisers (init.c). */
+void myl_net_init_params(myelin_net *net, uint64_t seed);
+
+/* Activation the forward GEMM applies for layer l: the output layer of a fused
+   loss produces logits (linear); the fusion applies softmax/sigmoid itself. */
+static inline int myl_layer_fwd_act(const myelin_net *net, size_t l)
+{
+    if (l + 1 == net->n_layers && net->fuse != MYL_FUSE_NONE)
+        return MYL_ACT_LINEAR;
+    return (int)net->spec[l].act;
+}
+
+/* Validates a dataset against the net: which = "train", "validation", "data";
+   need_targets: 1 requires y or labels. */
+int myl_check_dataset(const myelin_net *net, const myelin_dataset *d, const char *which, int need_targets);
+
+/* Gathers rows idx[0..r) (idx NULL: rows first..first+r) of d into x (r x
+   inputs, row stride inputs) with the input transform applied, and (when t is
+   not NULL and d has targets) the targets into t (r x outputs). */
+void myl_gather_batch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first,
+                      size_t r, float *x, float *t, int threads);
+
+/* Loss of one batch of outputs (the output layer's activations, or its
+   logits for a fused loss) against targets t: the sum over rows (not the mean)
+   goes to *loss_sum, per-row correctness counts to *correct; when g is not
+   NULL, dL/dz of the output layer for the mean loss over `rows` is written to g.
+   For fused losses, p receives the probabilities (may be NULL when g is NULL
+   and prob is not wanted: then a scratch of rows*outputs floats is needed:
+   pass p anyway). Returns 0, or a status from the loss helper. */
+int myl_output_loss(const myelin_net *net, const myl_kernels *k, size_t rows, const float *out,
+                    float *p, const float *t, double *loss_sum, size_t *correct, float *g);
+
+/* Class of one output row: argmax, or 0/1 at 0.5 for one output. */
+static inline int32_t myl_row_class(const float *p, size_t n)
+{
+    if (n == 1)
+        return p[0] >= 0.5f ? 1 : 0;
+    size_t best = 0;
+    for (size_t j = 1; j < n; j++)
+        if (p[j] > p[best])
+            best = j;
+    return (int32_t)best;
+}
+
+/* Inference forward pass of r rows already gathered into x; bufs[l] holds
+   layer l's output (r x units). The last buffer holds probabilities for
+   fused losses when to_proba is set, else logits. */
+void myl_forward_infer(const myelin_net *net, size_t r, const float *x, float *const *bufs, int to_proba);
+
+/* Buffers for inference on `chunk` rows at a time. */
+typedef struct {
+    size_t chunk;
+    float *x, *t, *p;                   /* chunk x inputs, chunk x outputs (x2)     */
+    float *bufs[MYELIN_MAX_LAYERS];     /* chunk x units of each layer              */
+    int owned;
+} myl_infer_ws;
+int myl_infer_ws_alloc(const myelin_net *net, size_t chunk, myl_infer_ws *ws);
+void myl_infer_ws_free(myl_infer_ws *ws);
+/* Mean data loss (no penalty) and accuracy of the net on d. */
+int myl_eval_dataset(const myelin_net *net, const myl_kernels *k, const myelin_dataset *d, myl_infer_ws *ws,
+                     int threads, double *loss, double *accuracy);
+
+/* Flush-to-zero and denormals-are-zero in every thread of the engine's team
+   (see the comment in train.c); the previous state is kept in saved[] (one per
+   thread, at least myl_threads() entries) for myl_fpenv_restore. */
+void myl_fpenv_enter(unsigned *saved, int threads);
+void myl_fpenv_restore(const unsigned *saved, int threads);
+
+/* The analytic gradient of the mean training loss (data loss + L1/L2 penalty)
+   w.r.t. every parameter on rows x of d, for tests: dw[l] (fan_in x units) and
+   db[l] (units). With dropout_step != UINT64_MAX the dropout and DropConnect
+   masks of that (seed, step) are applied as in training. *loss gets the loss. */
+int myl_net_gradients(myelin_net *net, const myelin_dataset *d, float l1, float l2, uint64_t seed,
+                      uint64_t dropout_step, float *const *dw, float *const *db, double *loss);
+
+#endif

@@ -1,0 +1,632 @@
+/* The training loop.
+ *
+ * Parallelism: a minibatch is not split by rows into per-thread sub-batches
+ * (that would need per-thread gradient copies and a reduction whose order
+ * depends on the thread count); instead every product goes through myl_gemm,
+ * which splits M and N (never K) over the threads, and the element-wise work
+ * (gathering, dropout masks, activation backward, optimiser updates) is split
+ * statically by element. Every value is therefore computed by the same
+ * operations in the same order whatever the thread count: same bytes for 1 or
+ * N threads. Sums across rows (the bias gradient, the loss) run serially in
+ * row order.
+ *
+ * Memory: every buffer is allocated once by ws_alloc before the first step;
+ * the loop itself allocates nothing. The training set is read in place (bytes
+ * stay bytes) and each minibatch is converted as it is gathered.
+ *
+ * Plain SGD without L1 or DropConnect takes a fused path: the weight update is
+ * the dW product itself, W = (1 - lr*l2) W - lr * X^T dZ, one GEMM with
+ * alpha = -lr and beta = 1 - lr*l2, so no dW buffer is written and read again.
+ */
+#include "network.h"
+#include "optim.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void myelin_train_opts_default(myelin_train_opts *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->opt = MYELIN_OPT_SGD;
+    o->lr = 0.01f;
+    o->momentum = 0.9f;
+    o->beta1 = 0.9f;
+    o->beta2 = 0.999f;
+    o->rho = 0.9f;
+    o->eps = 1e-8f;
+    o->schedule = MYELIN_SCHED_CONSTANT;
+    o->decay = 0.5f;
+    o->decay_epochs = 10;
+    o->layer_decay = 1.0f;
+    o->epochs = 10;
+    o->batch = 32;
+    o->shuffle = 1;
+    o->seed = 0;
+}
+
+typedef struct {
+    const myelin_net *net;
+    const myl_kernels *k;
+    size_t batch;
+    int threads;
+    float slope;
+    float *x0, *t, *p;
+    float *y[MYELIN_MAX_LAYERS];     /* layer outputs (logits for a fused last layer)   */
+    float *din[MYELIN_MAX_LAYERS];   /* dropped-out copy of layer l's input (l > 0)     */
+    float *g[MYELIN_MAX_LAYERS];     /* dL/dz of layer l                                */
+    float *dw[MYELIN_MAX_LAYERS], *db[MYELIN_MAX_LAYERS];
+    float *wd[MYELIN_MAX_LAYERS];    /* DropConnect's masked weights                    */
+    float *sw[2][MYELIN_MAX_LAYERS], *sb[2][MYELIN_MAX_LAYERS]; /* optimiser state      */
+    float *wprev[MYELIN_MAX_LAYERS], *bprev[MYELIN_MAX_LAYERS]; /* last good weights    */
+    int fast[MYELIN_MAX_LAYERS];     /* update fused into the dW GEMM                   */
+    uint32_t *perm;
+    unsigned *fpsave;
+    /* what a step uses */
+    uint64_t seed;
+    int masks;                       /* apply dropout and DropConnect                   */
+    myelin_profile *prof;            /* NULL when not profiling                          */
+    double mark;
+} train_ws;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Adds the time since the last lap to *field (profiling only). */
+static inline void lap(train_ws *ws, double *field)
+{
+    if (!ws->prof)
+        return;
+    double t = now();
+    *field += t - ws->mark;
+    ws->mark = t;
+}
+
+static void ws_free(train_ws *ws)
+{
+    myl_free(ws->x0);
+    myl_free(ws->t);
+    myl_free(ws->p);
+    for (size_t l = 0; l < MYELIN_MAX_LAYERS; l++) {
+        myl_free(ws->y[l]);
+        myl_free(ws->din[l]);
+        myl_free(ws->g[l]);
+        myl_free(ws->dw[l]);
+        myl_free(ws->db[l]);
+        myl_free(ws->wd[l]);
+        myl_free(ws->sw[0][l]);
+        myl_free(ws->sw[1][l]);
+        myl_free(ws->sb[0][l]);
+        myl_free(ws->sb[1][l]);
+        myl_free(ws->wprev[l]);
+        myl_free(ws->bprev[l]);
+    }
+    free(ws->perm);
+    free(ws->fpsave);
+}
+
+/* zeroed, 64-byte aligned */
+static float *zalloc(size_t nfloats, int *ok)
+{
+    float *p = myl_alloc(nfloats * sizeof(float));
+    if (!p)
+        *ok = 0;
+    else
+        memset(p, 0, nfloats * sizeof(float));
+    return p;
+}
+
+/* rows: the training set's rows (0: no permutation); grads: keep dW/db for
+   every layer; opt/l1: decide the fused SGD path; snapshot: keep the last
+   good weights. */
+static int ws_alloc(train_ws *ws, const myelin_net *net, const myl_kernels *k, size_t batch, size_t rows,
+                    int grads, const myelin_train_opts *o, int snapshot)
+{
+    memset(ws, 0, sizeof *ws);
+    ws->net = net;
+    ws->k = k;
+    ws->batch = batch;
+    ws->threads = myl_threads();
+    ws->slope = myelin_leaky_slope();
+    const size_t outputs = net->spec[net->n_layers - 1].units;
+    size_t total;
+    if (!myl_mul_ok(batch, myl_net_max_width(net), &total) || total > ((size_t)1 << 34) / sizeof(float))
+        return myl_fail(MYELIN_ENOMEM, "batch %zu x width %zu is too large", batch, myl_net_max_width(net));
+    int ok = 1;
+    ws->x0 = zalloc(batch * net->inputs, &ok);
+    ws->t = zalloc(batch * outputs, &ok);
+    ws->p = zalloc(batch * outputs, &ok);
+    const int nstates = o ? myl_opt_states(o->opt) : 0;
+    for (size_t l = 0; l < net->n_layers && ok; l++) {
+        const myelin_layer_spec *s = &net->spec[l];
+        const size_t nw = net->fan_in[l] * s->units;
+        ws->y[l] = zalloc(batch * s->units, &ok);
+        ws->g[l] = zalloc(batch * s->units, &ok);
+        if (l > 0 && s->dropout > 0.0f)
+            ws->din[l] = zalloc(batch * net->fan_in[l], &ok);
+        if (s->dropconnect > 0.0f)
+            ws->wd[l] = zalloc(nw, &ok);
+        ws->fast[l] = !grads && o && o->opt == MYELIN_OPT_SGD && o->l1 == 0.0f && s->dropconnect == 0.0f;
+        if (!ws->fast[l]) {
+            ws->dw[l] = zalloc(nw, &ok);
+            ws->db[l] = zalloc(s->units, &ok);
+        }
+        for (int q = 0; q < nstates; q++) {
+            ws->sw[q][l] = zalloc(nw, &ok);
+            ws->sb[q][l] = zalloc(s->units, &ok);
+        }
+        if (snapshot) {
+            ws->wprev[l] = zalloc(nw, &ok);
+            ws->bprev[l] = zalloc(s->units, &ok);
+        }
+    }
+    if (ok && rows) {
+        ws->perm = malloc(rows * sizeof(uint32_t));
+        ok = ws->perm != NULL;
+    }
+    if (ok) {
+        ws->fpsave = calloc((size_t)ws->threads, sizeof(unsigned));
+        ok = ws->fpsave != NULL;
+    }
+    if (!ok) {
+        ws_free(ws);
+        return myl_fail(MYELIN_ENOMEM, "out of memory for the training buffers (batch %zu)", batch);
+    }
+    return MYELIN_OK;
+}
+
+/* ------------------------------------------------------------ the step */
+
+/* Forward pass of r rows gathered in x0 (and targets in t): loss sum and
+   correct count of the batch. Dropout/DropConnect masks keyed by step. */
+static int forward(train_ws *ws, size_t r, uint64_t step, double *loss_sum, size_t *correct, int want_grad)
+{
+    const myelin_net *net = ws->net;
+    myelin_profile *pr = ws->prof;
+    const float *in = ws->x0;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const myelin_layer_spec *s = &net->spec[l];
+        const size_t n = s->units, fin = net->fan_in[l];
+        myelin_layer_profile *lp = pr ? &pr->layer[l] : NULL;
+        if (ws->masks && s->dropout > 0.0f) {
+            /* inverted dropout on this layer's input: kept inputs scaled by 1/(1-p) */
+            const uint64_t key = myl_rng_key(ws->seed, MYL_STREAM_DROPOUT, l, step);
+            const uint32_t thr = myl_rng_threshold(s->dropout);
+            const float keep_scale = 1.0f / (1.0f - s->dropout);
+            float *dst = l == 0 ? ws->x0 : ws->din[l];
+            const size_t m = r * fin;
+#pragma omp parallel for schedule(static) num_threads(ws->threads) if (ws->threads > 1 && m >= 32768)
+            for (size_t i = 0; i < m; i++)
+                dst[i] = myl_rng_keep(key, i, thr) ? in[i] * keep_scale : 0.0f;
+            in = dst;
+        }
+        const float *w = net->w[l];
+        if (ws->masks && s->dropconnect > 0.0f) {
+            const uint64_t key = myl_rng_key(ws->seed, MYL_STREAM_DROPCONNECT, l, step);
+            const uint32_t thr = myl_rng_threshold(s->dropconnect);
+            const float keep_scale = 1.0f / (1.0f - s->dropconnect);
+            const size_t m = fin * n;
+            float *wd = ws->wd[l];
+#pragma omp parallel for schedule(static) num_threads(ws->threads) if (ws->threads > 1 && m >= 32768)
+            for (size_t i = 0; i < m; i++)
+                wd[i] = myl_rng_keep(key, i, thr) ? w[i] * keep_scale : 0.0f;
+            w = wd;
+        }
+        if (lp)
+            lap(ws, &lp->fwd_act);
+        myl_gemm(0, 0, r, n, fin, 1.0f, in, fin, w, n, 0.0f, ws->y[l], n, net->b[l], myl_layer_fwd_act(net, l),
+                 ws->slope);
+        if (lp) {
+            lap(ws, &lp->fwd_gemm);
+            lp->flops_fwd += 2.0 * (double)r * (double)n * (double)fin;
+        }
+        in = ws->y[l];
+    }
+    const size_t last = net->n_layers - 1;
+    int st = myl_output_loss(net, ws->k, r, ws->y[last], ws->p, ws->t, loss_sum, correct,
+                             want_grad ? ws->g[last] : NULL);
+    if (pr)
+        lap(ws, &pr->loss);
+    return st;
+}
+
+/* Sum of the penalty over all weights: l1 |w| + l2/2 w^2 (serial, fixed order). */
+static double penalty(const myelin_net *net, float l1, float l2)
+{
+    if (l1 == 0.0f && l2 == 0.0f)
+        return 0.0;
+    double s1 = 0.0, s2 = 0.0;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const float *w = net->w[l];
+        const size_t nw = net->fan_in[l] * net->spec[l].units;
+        for (size_t i = 0; i < nw; i++) {
+            s1 += fabsf(w[i]);
+            s2 += (double)w[i] * w[i];
+        }
+    }
+    return l1 * s1 + 0.5 * l2 * s2;
+}
+
+/* Column sums of g (r x n) in row order: the bias gradient. */
+static void column_sums(size_t r, size_t n, const float *g, float *out)
+{
+    for (size_t j = 0; j < n; j++)
+        out[j] = 0.0f;
+    for (size_t i = 0; i < r; i++)
+        for (size_t j = 0; j < n; j++)
+            out[j] += g[i * n + j];
+}
+
+/* Learning rate of each layer for this epoch (opts NULL: gradients only). */
+typedef struct {
+    const myelin_train_opts *o;
+    myl_opt_cfg cfg;
+    float lr[MYELIN_MAX_LAYERS];
+    uint64_t t; /* 1-based step */
+} update_plan;
+
+/* Backward pass from ws->g[last]; with plan == NULL only the gradients
+   (dw, db for every layer, penalty included) are computed. */
+static void backward(train_ws *ws, size_t r, uint64_t step, const update_plan *plan, float l1, float l2)
+{
+    const myelin_net *net = ws->net;
+    myelin_profile *pr = ws->prof;
+    const int nt = ws->threads;
+    for (size_t l = net->n_layers; l-- > 0;) {
+        const myelin_layer_spec *s = &net->spec[l];
+        const size_t n = s->units, fin = net->fan_in[l], nw = fin * n;
+        myelin_layer_profile *lp = pr ? &pr->layer[l] : NULL;
+        const float *g = ws->g[l];
+        const float *in = l == 0 ? ws->x0 : (ws->masks && s->dropout > 0.0f ? ws->din[l] : ws->y[l - 1]);
+        const float *w = ws->masks && s->dropconnect > 0.0f ? ws->wd[l] : net->w[l];
+        /* 1. the input gradient, through the weights used in the forward pass
+              and before they change */
+        if (l > 0) {
+            myl_gemm(0, 1, r, fin, n, 1.0f, g, n, w, n, 0.0f, ws->g[l - 1], fin, NULL, MYL_ACT_LINEAR, 0.0f);
+            if (lp) {
+                lap(ws, &lp->bwd_gemm_dx);
+                lp->flops_bwd += 2.0 * (double)r * (double)n * (double)fin;
+            }
+        }
+        /* 2. weights and biases */
+        float lr = plan ? plan->lr[l] : 0.0f;
+        if (plan && ws->fast[l]) {
+            if (lr != 0.0f) {
+                myl_gemm(1, 0, fin, n, r, -lr, in, fin, g, n, 1.0f - lr * l2, net->w[l], n, NULL, MYL_ACT_LINEAR,
+                         0.0f);
+                if (lp)
+                    lap(ws, &lp->bwd_gemm_dw);
+                float *b = net->b[l];
+                for (size_t i = 0; i < r; i++)
+                    for (size_t j = 0; j < n; j++)
+                        b[j] -= lr * g[i * n + j];
+                if (lp)
+                    lap(ws, &lp->update);
+            }
+        } else if (!plan || lr != 0.0f) {
+            myl_gemm(1, 0, fin, n, r, 1.0f, in, fin, g, n, 0.0f, ws->dw[l], n, NULL, MYL_ACT_LINEAR, 0.0f);
+            if (lp)
+                lap(ws, &lp->bwd_gemm_dw);
+            column_sums(r, n, g, ws->db[l]);
+            float *dw = ws->dw[l];
+            if (ws->masks && s->dropconnect > 0.0f) {
+                /* d/dW of W (.) m/(1-p): the same mask and scale */
+                const uint64_t key = myl_rng_key(ws->seed, MYL_STREAM_DROPCONNECT, l, step);
+                const uint32_t thr = myl_rng_threshold(s->dropconnect);
+                const float keep_scale = 1.0f / (1.0f - s->dropconnect);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nw >= 32768)
+                for (size_t i = 0; i < nw; i++)
+                    dw[i] = myl_rng_keep(key, i, thr) ? dw[i] * keep_scale : 0.0f;
+            }
+            if (plan) {
+                myl_opt_update(&plan->cfg, nw, net->w[l], dw, ws->sw[0][l], ws->sw[1][l], lr, plan->t, 1, nt);
+                myl_opt_update(&plan->cfg, n, net->b[l], ws->db[l], ws->sb[0][l], ws->sb[1][l], lr, plan->t, 0, nt);
+            } else if (l1 != 0.0f || l2 != 0.0f) {
+                const float *wl = net->w[l];
+                for (size_t i = 0; i < nw; i++)
+                    dw[i] += l2 * wl[i] + (wl[i] > 0.0f ? l1 : wl[i] < 0.0f ? -l1 : 0.0f);
+            }
+            if (lp)
+                lap(ws, &lp->update);
+        }
+        /* 3. through the dropout of this layer's input and the previous
+              layer's activation */
+        if (l > 0) {
+            float *gp = ws->g[l - 1];
+            const size_t m = r * fin;
+            if (ws->masks && s->dropout > 0.0f) {
+                const uint64_t key = myl_rng_key(ws->seed, MYL_STREAM_DROPOUT, l, step);
+                const uint32_t thr = myl_rng_threshold(s->dropout);
+                const float keep_scale = 1.0f / (1.0f - s->dropout);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && m >= 32768)
+                for (size_t i = 0; i < m; i++)
+                    gp[i] = myl_rng_keep(key, i, thr) ? gp[i] * keep_scale : 0.0f;
+            }
+            const int act = (int)net->spec[l - 1].act;
+            if (act != MYL_ACT_LINEAR) {
+                const size_t chunk = 8192, nch = (m + chunk - 1) / chunk;
+                const float *y = ws->y[l - 1];
+                const myl_kernels *k = ws->k;
+                const float slope = ws->slope;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nch > 1)
+                for (size_t c = 0; c < nch; c++) {
+                    size_t lo = c * chunk, len = m - lo < chunk ? m - lo : chunk;
+                    k->vact_bwd(act, slope, len, y + lo, gp + lo, gp + lo);
+                }
+            }
+            if (lp)
+                lap(ws, &pr->layer[l - 1].bwd_act);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ validation */
+
+static int check_opts(const myelin_train_opts *o)
+{
+#define BAD(...) return myl_fail(MYELIN_EINVAL, __VA_ARGS__)
+    if ((unsigned)o->opt > MYELIN_OPT_ADAM)
+        BAD("train options: opt %d is not a myelin_optimizer", (int)o->opt);
+    if (!(isfinite(o->lr) && o->lr > 0.0f))
+        BAD("train options: lr %g must be finite and > 0", (double)o->lr);
+    if ((o->opt == MYELIN_OPT_MOMENTUM || o->opt == MYELIN_OPT_NESTEROV) && !(o->momentum >= 0.0f && o->momentum < 1.0f))
+        BAD("train options: momentum %g must be in [0, 1)", (double)o->momentum);
+    if (o->opt == MYELIN_OPT_ADAM && !(o->beta1 >= 0.0f && o->beta1 < 1.0f))
+        BAD("train options: beta1 %g must be in [0, 1)", (double)o->beta1);
+    if (o->opt == MYELIN_OPT_ADAM && !(o->beta2 >= 0.0f && o->beta2 < 1.0f))
+        BAD("train options: beta2 %g must be in [0, 1)", (double)o->beta2);
+    if (o->opt == MYELIN_OPT_RMSPROP && !(o->rho >= 0.0f && o->rho < 1.0f))
+        BAD("train options: rho %g must be in [0, 1)", (double)o->rho);
+    if (o->opt >= MYELIN_OPT_ADAGRAD && !(isfinite(o->eps) && o->eps > 0.0f))
+        BAD("train options: eps %g must be finite and > 0", (double)o->eps);
+    if ((unsigned)o->schedule > MYELIN_SCHED_EXP)
+        BAD("train options: schedule %d is not a myelin_schedule", (int)o->schedule);
+    if (o->schedule != MYELIN_SCHED_CONSTANT && !(isfinite(o->decay) && o->decay > 0.0f))
+        BAD("train options: decay %g must be finite and > 0", (double)o->decay);
+    if (o->schedule == MYELIN_SCHED_STEP && o->decay_epochs == 0)
+        BAD("train options: decay_epochs must be >= 1 for the step schedule");
+    if (!(isfinite(o->layer_decay) && o->layer_decay > 0.0f))
+        BAD("train options: layer_decay %g must be finite and > 0 (1 = off)", (double)o->layer_decay);
+    if (!(isfinite(o->l1) && o->l1 >= 0.0f))
+        BAD("train options: l1 %g must be finite and >= 0", (double)o->l1);
+    if (!(isfinite(o->l2) && o->l2 >= 0.0f))
+        BAD("train options: l2 %g must be finite and >= 0", (double)o->l2);
+    if (o->epochs == 0)
+        BAD("train options: epochs is 0");
+    if (o->batch == 0)
+        BAD("train options: batch is 0");
+#undef BAD
+    return MYELIN_OK;
+}
+
+static int all_finite(const myelin_net *net)
+{
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const size_t nw = net->fan_in[l] * net->spec[l].units;
+        float acc = 0.0f;
+        for (size_t i = 0; i < nw; i++)
+            acc += net->w[l][i] * 0.0f; /* NaN or inf anywhere makes this NaN */
+        for (size_t j = 0; j < net->spec[l].units; j++)
+            acc += net->b[l][j] * 0.0f;
+        if (acc != 0.0f)
+            return 0;
+    }
+    return 1;
+}
+
+static void snapshot(train_ws *ws, int restore)
+{
+    const myelin_net *net = ws->net;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const size_t nw = net->fan_in[l] * net->spec[l].units, n = net->spec[l].units;
+        if (restore) {
+            memcpy(net->w[l], ws->wprev[l], nw * sizeof(float));
+            memcpy(net->b[l], ws->bprev[l], n * sizeof(float));
+        } else {
+            memcpy(ws->wprev[l], net->w[l], nw * sizeof(float));
+            memcpy(ws->bprev[l], net->b[l], n * sizeof(float));
+        }
+    }
+}
+
+static double epoch_lr(const myelin_train_opts *o, size_t epoch /* 1-based */)
+{
+    switch (o->schedule) {
+    case MYELIN_SCHED_STEP: return o->lr * pow(o->decay, (double)((epoch - 1) / o->decay_epochs));
+    case MYELIN_SCHED_EXP: return o->lr * pow(o->decay, (double)(epoch - 1));
+    default: return o->lr;
+    }
+}
+
+/* ------------------------------------------------------------ the loop */
+
+static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_train_opts *o, train_ws *ws)
+{
+    const size_t rows = d->rows, B = ws->batch, steps_per_epoch = (rows + B - 1) / B;
+    myelin_profile *pr = ws->prof;
+    update_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.o = o;
+    plan.cfg = (myl_opt_cfg){o->opt, o->momentum, o->beta1, o->beta2, o->rho, o->eps, o->l1, o->l2};
+    ws->seed = o->seed;
+    ws->masks = 1;
+    const int pen = o->l1 != 0.0f || o->l2 != 0.0f;
+    uint64_t step = 0;
+    myl_infer_ws val = {0};
+    if (o->val) {
+        val.chunk = B;
+        val.x = ws->x0;
+        val.t = ws->t;
+        val.p = ws->p;
+        for (size_t l = 0; l < net->n_layers; l++)
+            val.bufs[l] = ws->y[l];
+    }
+    if (!o->shuffle)
+        for (size_t i = 0; i < rows; i++)
+            ws->perm[i] = (uint32_t)i;
+    for (size_t epoch = 1; epoch <= o->epochs; epoch++) {
+        const double t_epoch = now();
+        ws->mark = t_epoch;
+        const double lr = epoch_lr(o, epoch);
+        double ld = 1.0;
+        for (size_t l = 0; l < net->n_layers; l++) {
+            plan.lr[l] = (float)(lr * net->spec[l].lr_mult / ld);
+            ld *= o->layer_decay;
+        }
+        if (o->shuffle)
+            myl_rng_permutation(myl_rng_key(o->seed, MYL_STREAM_SHUFFLE, 0, epoch), ws->perm, rows);
+        if (pr)
+            lap(ws, &pr->shuffle);
+        double loss_sum = 0.0;
+        size_t correct = 0;
+        for (size_t s = 0; s < steps_per_epoch; s++, step++) {
+            const size_t first = s * B, r = rows - first < B ? rows - first : B;
+            myl_gather_batch(net, d, ws->perm, first, r, ws->x0, ws->t, ws->threads);
+            if (pr)
+                lap(ws, &pr->copy);
+            double bl;
+            size_t bc;
+            int st = forward(ws, r, step, &bl, &bc, 1);
+            if (st)
+                return st;
+            double batch_loss = bl / (double)r + (pen ? penalty(net, o->l1, o->l2) : 0.0);
+            if (!isfinite(batch_loss)) {
+                if (step > 0)
+                    snapshot(ws, 1);
+                return myl_fail(MYELIN_ENUMERIC, "epoch %zu, minibatch %zu: the loss is %g; training stopped with "
+                                "the weights of the last step whose loss was finite%s (try a smaller learning "
+                                "rate)", epoch, s + 1, batch_loss, step > 0 ? "" : " (the initial weights)");
+            }
+            snapshot(ws, 0);
+            plan.t = step + 1;
+            if (pr)
+                lap(ws, &pr->other);
+            backward(ws, r, step, &plan, o->l1, o->l2);
+            loss_sum += batch_loss * (double)r;
+            correct += bc;
+            if (o->on_batch && o->on_batch(first + r, rows, loss_sum / (double)(first + r), o->on_batch_user))
+                return myl_fail(MYELIN_ESTOPPED, "training stopped by the batch callback in epoch %zu after %zu of "
+                                "%zu samples", epoch, first + r, rows);
+            if (pr)
+                lap(ws, &pr->other);
+        }
+        myelin_epoch_stats es;
+        memset(&es, 0, sizeof es);
+        es.epoch = epoch;
+        es.epochs = o->epochs;
+        es.loss = loss_sum / (double)rows;
+        es.accuracy = (double)correct / (double)rows;
+        es.val_loss = es.val_accuracy = NAN;
+        es.lr = lr;
+        es.samples = rows;
+        if (o->val) {
+            int st = myl_eval_dataset(net, ws->k, o->val, &val, ws->threads, &es.val_loss, &es.val_accuracy);
+            if (st)
+                return st;
+        }
+        es.seconds = now() - t_epoch;
+        if (pr) {
+            lap(ws, &pr->other);
+            pr->total += es.seconds;
+        }
+        if (o->on_epoch && o->on_epoch(&es, o->on_epoch_user))
+            return myl_fail(MYELIN_ESTOPPED, "training stopped by the epoch callback after epoch %zu of %zu", epoch,
+                            o->epochs);
+    }
+    /* the last update had no forward pass after it to check it */
+    if (!all_finite(net)) {
+        snapshot(ws, 1);
+        return myl_fail(MYELIN_ENUMERIC, "the last update made a weight non-finite; training stopped with the "
+                        "weights of the step before (try a smaller learning rate)");
+    }
+    return MYELIN_OK;
+}
+
+int myelin_train(myelin_net *net, const myelin_dataset *train, const myelin_train_opts *opts)
+{
+    if (!net)
+        return myl_fail(MYELIN_EINVAL, "myelin_train: net is NULL");
+    myelin_train_opts defaults;
+    if (!opts) {
+        myelin_train_opts_default(&defaults);
+        opts = &defaults;
+    }
+    int st = check_opts(opts);
+    if (st)
+        return st;
+    if ((st = myl_check_dataset(net, train, "training", 1)))
+        return st;
+    if (opts->val && (st = myl_check_dataset(net, opts->val, "validation", 1)))
+        return st;
+    const myl_kernels *k;
+    if ((st = myl_kernels_get(&k)))
+        return st;
+    const size_t batch = opts->batch < train->rows ? opts->batch : train->rows;
+    train_ws ws;
+    if ((st = ws_alloc(&ws, net, k, batch, train->rows, 0, opts, 1)))
+        return st;
+    if (opts->profile) {
+        memset(&net->profile, 0, sizeof net->profile);
+        net->profile.n_layers = net->n_layers;
+        net->has_profile = 1;
+        ws.prof = &net->profile;
+    }
+    myl_clear_error();
+    myl_fpenv_enter(ws.fpsave, ws.threads);
+    st = train_loop(net, train, opts, &ws);
+    myl_fpenv_restore(ws.fpsave, ws.threads);
+    ws_free(&ws);
+    return st;
+}
+
+int myelin_net_profile(const myelin_net *net, myelin_profile *out)
+{
+    if (!net || !out)
+        return myl_fail(MYELIN_EINVAL, "myelin_net_profile: %s is NULL", !net ? "net" : "out");
+    if (!net->has_profile)
+        return myl_fail(MYELIN_EINVAL, "myelin_net_profile: no profiled training yet (set opts.profile = 1)");
+    *out = net->profile;
+    return MYELIN_OK;
+}
+
+int myl_net_gradients(myelin_net *net, const myelin_dataset *d, float l1, float l2, uint64_t seed,
+                      uint64_t dropout_step, float *const *dw, float *const *db, double *loss)
+{
+    if (!net || !dw || !db || !loss)
+        return myl_fail(MYELIN_EINVAL, "myl_net_gradients: NULL argument");
+    int st = myl_check_dataset(net, d, "gradient", 1);
+    if (st)
+        return st;
+    const myl_kernels *k;
+    if ((st = myl_kernels_get(&k)))
+        return st;
+    train_ws ws;
+    if ((st = ws_alloc(&ws, net, k, d->rows, 0, 1, NULL, 0)))
+        return st;
+    ws.seed = seed;
+    ws.masks = dropout_step != UINT64_MAX;
+    myl_fpenv_enter(ws.fpsave, ws.threads);
+    myl_gather_batch(net, d, NULL, 0, d->rows, ws.x0, ws.t, ws.threads);
+    double ls;
+    size_t c;
+    st = forward(&ws, d->rows, ws.masks ? dropout_step : 0, &ls, &c, 1);
+    if (!st) {
+        *loss = ls / (double)d->rows + penalty(net, l1, l2);
+        backward(&ws, d->rows, ws.masks ? dropout_step : 0, NULL, l1, l2);
+        for (size_t l = 0; l < net->n_layers; l++) {
+            memcpy(dw[l], ws.dw[l], net->fan_in[l] * net->spec[l].units * sizeof(float));
+            memcpy(db[l], ws.db[l], net->spec[l].units * sizeof(float));
+        }
+    }
+    myl_fpenv_restore(ws.fpsave, ws.threads);
+    ws_free(&ws);
+    return st;
+}
