@@ -49,4 +49,21 @@ void myl_free(void *p);
 /* a*b without overflow, else returns 0 and leaves *out unchanged. */
 int myl_mul_ok(size_t a, size_t b, size_t *out);
 
+/* ---- GEMM (engine/gemm.c) */
+/* Row-major C = act(alpha*op(A)*op(B) + beta*C + bias) with the active kernel
+   table; no validation (callers validate). bias (n entries) may be NULL; act is
+   a myelin_act (softmax applied to each finished row). Threads split M and N,
+   never K: identical bytes for any thread count. MYELIN_OK or MYELIN_ENOMEM. */
+int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+             const float *b, size_t ldb, float beta, float *c, size_t ldc,
+             const float *bias, int act, float slope);
+/* The cache blocking the driver uses with a kernel table (for `myelin info`). */
+typedef struct { size_t mc, kc, nc; } myl_blocking;
+void myl_gemm_blocking(const myl_kernels *k, myl_blocking *out);
+/* Tests only: force tiny blocks (NULL restores the cache-derived ones) so
+   every loop of the driver runs more than once on small products. */
+void myl_gemm_force_blocking(const myl_blocking *b);
+/* Text of the topology for `myelin info` (engine/threads.c). */
+int myl_topology_text(char *buf, size_t len);
+
 #endif

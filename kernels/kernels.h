@@ -26,10 +26,13 @@ typedef struct {
 } myl_epilogue;
 
 /* Micro-kernel: C[0..m)[0..n) (row stride ldc) <- epilogue(Apanel * Bpanel),
-   m <= MR, n <= NR. Apanel is k x MR (pa[p*MR + i] = A(i,p)), Bpanel k x NR
-   (pb[p*NR + j] = B(p,j)), both zero-padded to the full tile and aligned to
-   64 bytes. Must not touch C outside m x n. k may be 0. */
-typedef void (*myl_gemm_ukr_fn)(size_t k, const void *pa, const void *pb,
+   m <= MR, n <= NR. Apanel is k x MR (pa[p*MR + i] = A(i,p)), zero-padded to
+   the full tile and aligned to 64 bytes. Bpanel is k x NR with row stride ldpb
+   (pb[p*ldpb + j] = B(p,j)): ldpb == NR for a packed, zero-padded, aligned
+   panel; for FP32 paths the driver may also pass an unpacked row-major B
+   (ldpb = ldb, any alignment), always with NR readable columns per row.
+   Must not touch C outside m x n. k may be 0. */
+typedef void (*myl_gemm_ukr_fn)(size_t k, const void *pa, const void *pb, size_t ldpb,
                                 float *c, size_t ldc, size_t m, size_t n,
                                 const myl_epilogue *ep);
 

@@ -1,0 +1,341 @@
+/* The SGEMM driver: BLIS-style blocking around the active table's micro-kernel.
+ *
+ * Loops (outer to inner): NC columns of B, KC of K (B panel packed once per
+ * block, or read in place), MC rows of A (packed), NR micro-panels of B, MR
+ * micro-panels of A. The B micro-panel (KC x NR) stays in L1 while every A
+ * micro-panel of the MC block streams past it from L2.
+ *
+ * Threads: the output is cut into one rectangle per thread (a tm x tn grid in
+ * whole tiles), and each thread runs the serial algorithm on its rectangle
+ * with its own packing buffers: no barrier, no shared packed panel, and since
+ * every element sees the same K blocks in the same order, the result is
+ * bit-for-bit the same for any thread count. A thread re-packs the parts of A
+ * (or B) it shares with its neighbours; the grid is chosen to keep that small.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
+static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+
+static _Atomic int forced;
+static myl_blocking forced_blk;
+
+void myl_gemm_force_blocking(const myl_blocking *b)
+{
+    if (b)
+        forced_blk = *b;
+    forced = b != NULL;
+}
+
+void myl_gemm_blocking(const myl_kernels *kt, myl_blocking *o)
+{
+    if (forced) {
+        o->mc = max_sz(kt->mr, forced_blk.mc / kt->mr * kt->mr);
+        o->kc = max_sz(8, forced_blk.kc);
+        o->nc = max_sz(kt->nr, forced_blk.nc / kt->nr * kt->nr);
+        return;
+    }
+    const myl_caches *ca = myl_cache_info();
+    size_t es = kt->pack_elem_size, mr = kt->mr, nr = kt->nr;
+    /* KC: the B micro-panel uses about 3/4 of L1 (the rest for A and C lines). */
+    size_t kc = ca->l1d * 3 / 4 / (nr * es);
+    kc = kc / 16 * 16;
+    kc = max_sz(64, min_sz(kc, 1024));
+    /* MC: the packed A block fills about half of L2. */
+    size_t mc = ca->l2 / 2 / (kc * es);
+    mc = max_sz(mr, min_sz(mc, 2048) / mr * mr);
+    /* NC: the packed B block takes a modest share of the (shared) L3. */
+    size_t nc = ca->l3 / 4 / (kc * es);
+    nc = max_sz(4 * nr, min_sz(nc, 8192) / nr * nr);
+    o->mc = mc;
+    o->kc = kc;
+    o->nc = nc;
+}
+
+/* Per-thread packing memory, kept between calls (OpenMP's workers persist). */
+static _Thread_local void *scratch_ptr;
+static _Thread_local size_t scratch_size;
+
+static void *scratch(size_t bytes)
+{
+    if (bytes > scratch_size) {
+        myl_free(scratch_ptr);
+        scratch_ptr = myl_alloc(bytes);
+        scratch_size = scratch_ptr ? bytes : 0;
+    }
+    return scratch_ptr;
+}
+
+typedef struct {
+    const myl_kernels *kt;
+    int ta, tb, act, direct_b, skip_ab;
+    size_t m, n, k, lda, ldb, ldc;
+    float alpha, beta, slope;
+    const float *a, *b, *bias;
+    float *c;
+    myl_blocking blk;
+    size_t kstep, nkb;   /* K is cut into nkb blocks of kstep (the last shorter) */
+} gemm_job;
+
+static const float *a_at(const gemm_job *g, size_t i, size_t p)
+{
+    return g->ta ? g->a + p * g->lda + i : g->a + i * g->lda + p;
+}
+static const float *b_at(const gemm_job *g, size_t p, size_t j)
+{
+    return g->tb ? g->b + j * g->ldb + p : g->b + p * g->ldb + j;
+}
+
+static size_t a_buf_bytes(const gemm_job *g, size_t rows)
+{
+    const myl_kernels *kt = g->kt;
+    return div_up(min_sz(g->blk.mc, rows), kt->mr) * kt->mr * max_sz(g->kstep, 1) * kt->pack_elem_size;
+}
+static size_t b_buf_bytes(const gemm_job *g, size_t cols)
+{
+    const myl_kernels *kt = g->kt;
+    size_t w = g->direct_b ? kt->nr : div_up(min_sz(g->blk.nc, cols), kt->nr) * kt->nr;
+    return w * max_sz(g->kstep, 1) * kt->pack_elem_size;
+}
+
+static void softmax_rows(const gemm_job *g, size_t r0, size_t r1)
+{
+    for (size_t i = r0; i < r1; i++)
+        g->kt->softmax(g->n, g->c + i * g->ldc, g->c + i * g->ldc);
+}
+
+/* The serial algorithm on rows [m0,m1) x columns [n0,n1) of C. */
+static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t n1, char *pa, char *pb)
+{
+    const myl_kernels *kt = g->kt;
+    const size_t mr = kt->mr, nr = kt->nr, es = kt->pack_elem_size;
+    const size_t MC = g->blk.mc, NC = g->blk.nc;
+    const int softmax = g->act == MYL_ACT_SOFTMAX;
+    const int one_nblock = n1 - n0 <= NC;
+    for (size_t jc = n0; jc < n1; jc += NC) {
+        const size_t nc = min_sz(NC, n1 - jc);
+        for (size_t kb = 0; kb < g->nkb; kb++) {
+            const size_t pc = kb * g->kstep;
+            const size_t kc = g->skip_ab ? 0 : min_sz(g->kstep, g->k - pc);
+            const int last = kb + 1 == g->nkb;
+            myl_epilogue ep = {g->alpha, kb == 0 ? g->beta : 1.0f, NULL,
+                               last && !softmax ? g->act : MYL_ACT_LINEAR, g->slope};
+            /* B in place (row-major, FP32) for the full NR-wide panels; the
+               ragged last panel is copied so the kernel never reads past a row. */
+            size_t direct_cols = 0;
+            if (kc && g->direct_b) {
+                direct_cols = nc / nr * nr;
+                if (direct_cols < nc)
+                    kt->pack_b(0, kc, nc - direct_cols, b_at(g, pc, jc + direct_cols), g->ldb, pb);
+            } else if (kc) {
+                kt->pack_b(g->tb, kc, nc, b_at(g, pc, jc), g->ldb, pb);
+            }
+            for (size_t ic = m0; ic < m1; ic += MC) {
+                const size_t mc = min_sz(MC, m1 - ic);
+                if (kc)
+                    kt->pack_a(g->ta, mc, kc, a_at(g, ic, pc), g->lda, pa);
+                for (size_t jr = 0; jr < nc; jr += nr) {
+                    const size_t nj = min_sz(nr, nc - jr);
+                    const void *bp = pb;
+                    size_t ldpb = nr;
+                    if (jr < direct_cols) {
+                        bp = b_at(g, pc, jc + jr);
+                        ldpb = g->ldb;
+                    } else if (!g->direct_b) {
+                        bp = pb + jr * kc * es;
+                    }
+                    myl_epilogue e = ep;
+                    if (last && g->bias)
+                        e.bias = g->bias + jc + jr;
+                    float *cj = g->c + jc + jr;
+                    for (size_t ir = 0; ir < mc; ir += mr)
+                        kt->gemm_ukr(kc, pa + ir * kc * es, bp, ldpb, cj + (ic + ir) * g->ldc, g->ldc,
+                                     min_sz(mr, mc - ir), nj, &e);
+                }
+                /* Rows are finished here when one column block covers them: softmax while hot. */
+                if (softmax && last && one_nblock)
+                    softmax_rows(g, ic, ic + mc);
+            }
+        }
+    }
+    if (softmax && !one_nblock)
+        softmax_rows(g, m0, m1);
+}
+
+/* Cost model for a tm x tn grid, in FMA-lane units: the slowest thread's
+   tiles plus what it packs (a packed float costs about a dozen FMAs). */
+static double grid_cost(const gemm_job *g, size_t tm, size_t tn)
+{
+    const size_t mr = g->kt->mr, nr = g->kt->nr;
+    size_t rows = div_up(div_up(g->m, mr), tm) * mr, cols = div_up(div_up(g->n, nr), tn) * nr;
+    rows = min_sz(rows, div_up(g->m, mr) * mr);
+    cols = min_sz(cols, div_up(g->n, nr) * nr);
+    double k = (double)g->k, pack = 12.0;
+    double cost = (double)rows * (double)cols * k;
+    cost += pack * (double)rows * k * (double)div_up(cols, g->blk.nc);
+    if (!g->direct_b)
+        cost += pack * (double)cols * k;
+    return cost;
+}
+
+int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+             const float *b, size_t ldb, float beta, float *c, size_t ldc,
+             const float *bias, int act, float slope)
+{
+    if (m == 0 || n == 0)
+        return MYELIN_OK;
+    const myl_kernels *kt;
+    int st = myl_kernels_get(&kt);
+    if (st)
+        return st;
+    gemm_job g = {.kt = kt, .ta = ta, .tb = tb, .act = act, .m = m, .n = n, .k = k,
+                  .lda = lda, .ldb = ldb, .ldc = ldc, .alpha = alpha, .beta = beta, .slope = slope,
+                  .a = a, .b = b, .bias = bias, .c = c};
+    myl_gemm_blocking(kt, &g.blk);
+    /* BLAS: with k == 0 or alpha == 0, A and B are not read: C = beta*C (+ epilogue). */
+    g.skip_ab = k == 0 || alpha == 0.0f;
+    if (g.skip_ab) {
+        g.nkb = 1;
+        g.kstep = 0;
+    } else {
+        /* Equal K blocks (784 = 3 x 264 rather than 2 x 288 + 208), multiples of 8. */
+        g.nkb = div_up(k, g.blk.kc);
+        g.kstep = min_sz(k, div_up(div_up(k, g.nkb), 8) * 8);
+        g.nkb = div_up(k, g.kstep);
+    }
+    /* Read row-major B in place when packing it would cost more than it saves:
+       small M (the forward and dY.W^T products of a minibatch). */
+    g.direct_b = !tb && kt->pack_elem_size == sizeof(float) && !g.skip_ab && m <= 2 * g.blk.mc;
+
+    /* Threads: none for small products (a team costs microseconds). */
+    size_t mu = div_up(m, kt->mr), nu = div_up(n, kt->nr);
+    size_t nt = (size_t)myl_threads();
+    double fmas = (double)m * (double)n * (double)(g.skip_ab ? 1 : k);
+    if (omp_in_parallel() || fmas < 64.0 * 1024)
+        nt = 1;
+    nt = min_sz(nt, mu * nu);
+    size_t tm = 1, tn = 1;
+    if (nt > 1) {
+        double best = -1;
+        for (size_t d = 1; d <= nt; d++) {
+            if (nt % d || d > mu || nt / d > nu)
+                continue;
+            if (act == MYL_ACT_SOFTMAX && nt / d != 1)
+                continue; /* softmax needs whole rows in one thread */
+            double cst = grid_cost(&g, d, nt / d);
+            if (best < 0 || cst < best) {
+                best = cst;
+                tm = d;
+                tn = nt / d;
+            }
+        }
+        if (best < 0) { /* no exact grid fits (e.g. softmax with few row tiles) */
+            tm = min_sz(nt, mu);
+            tn = 1;
+        }
+        nt = tm * tn;
+    }
+
+    if (nt == 1) {
+        size_t abytes = (a_buf_bytes(&g, m) + 63) & ~(size_t)63;
+        char *buf = scratch(abytes + b_buf_bytes(&g, n));
+        if (!buf)
+            return myl_fail(MYELIN_ENOMEM, "myl_gemm: cannot allocate packing buffers");
+        run_rect(&g, 0, m, 0, n, buf, buf + abytes);
+        return MYELIN_OK;
+    }
+
+    int failed = 0;
+#pragma omp parallel num_threads((int)nt) reduction(| : failed)
+    {
+        myl_pin_team();
+        size_t team = (size_t)omp_get_num_threads();
+        /* Work items are the nt rectangles; a smaller team than asked takes several. */
+        for (size_t w = (size_t)omp_get_thread_num(); w < nt; w += team) {
+            size_t ti = w / tn, tj = w % tn;
+            size_t m0 = min_sz(m, ti * mu / tm * kt->mr), m1 = min_sz(m, (ti + 1) * mu / tm * kt->mr);
+            size_t n0 = min_sz(n, tj * nu / tn * kt->nr), n1 = min_sz(n, (tj + 1) * nu / tn * kt->nr);
+            if (m0 >= m1 || n0 >= n1)
+                continue;
+            size_t abytes = (a_buf_bytes(&g, m1 - m0) + 63) & ~(size_t)63;
+            char *buf = scratch(abytes + b_buf_bytes(&g, n1 - n0));
+            if (!buf) {
+                failed = 1;
+                continue;
+            }
+            run_rect(&g, m0, m1, n0, n1, buf, buf + abytes);
+        }
+    }
+    if (failed)
+        return myl_fail(MYELIN_ENOMEM, "myl_gemm: cannot allocate packing buffers");
+    return MYELIN_OK;
+}
+
+/* ------------------------------------------------------------ public API */
+
+/* A stored rows x cols matrix with leading dimension ld: not NULL when it has
+   elements, ld >= cols, and its extent in bytes fits a size_t. */
+static int check_operand(const char *fn, const char *name, const char *ldname, const float *p,
+                         size_t rows, size_t cols, size_t ld)
+{
+    if (rows == 0 || cols == 0)
+        return MYELIN_OK;
+    if (!p)
+        return myl_fail(MYELIN_EINVAL, "%s: %s is NULL but holds a %zu x %zu matrix", fn, name, rows, cols);
+    if (ld < cols)
+        return myl_fail(MYELIN_EINVAL, "%s: %s (%zu) is smaller than the %zu columns of %s as stored", fn,
+                        ldname, ld, cols, name);
+    size_t span, bytes;
+    if (!myl_mul_ok(rows - 1, ld, &span) || span > SIZE_MAX - cols ||
+        !myl_mul_ok(span + cols, sizeof(float), &bytes))
+        return myl_fail(MYELIN_EINVAL, "%s: %s (%zu x %zu, %s %zu) overflows the address space", fn, name,
+                        rows, cols, ldname, ld);
+    return MYELIN_OK;
+}
+
+static int check_gemm(const char *fn, int ta, int tb, size_t m, size_t n, size_t k, const float *a,
+                      size_t lda, const float *b, size_t ldb, const float *c, size_t ldc)
+{
+    if (ta != MYELIN_NOTRANS && ta != MYELIN_TRANS)
+        return myl_fail(MYELIN_EINVAL, "%s: ta is %d, not MYELIN_NOTRANS or MYELIN_TRANS", fn, ta);
+    if (tb != MYELIN_NOTRANS && tb != MYELIN_TRANS)
+        return myl_fail(MYELIN_EINVAL, "%s: tb is %d, not MYELIN_NOTRANS or MYELIN_TRANS", fn, tb);
+    int st;
+    /* A and B are only read when the product has terms. */
+    if (m && n) {
+        if ((st = check_operand(fn, "a", "lda", a, ta ? k : m, ta ? m : k, lda)))
+            return st;
+        if ((st = check_operand(fn, "b", "ldb", b, tb ? n : k, tb ? k : n, ldb)))
+            return st;
+    }
+    return check_operand(fn, "c", "ldc", c, m, n, ldc);
+}
+
+int myelin_sgemm(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, size_t k, float alpha,
+                 const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+{
+    int st = check_gemm("myelin_sgemm", (int)ta, (int)tb, m, n, k, a, lda, b, ldb, c, ldc);
+    if (st)
+        return st;
+    return myl_gemm((int)ta, (int)tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, MYL_ACT_LINEAR,
+                    0.0f);
+}
+
+int myelin_sgemm_bias_act(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, size_t k,
+                          const float *a, size_t lda, const float *b, size_t ldb, const float *bias,
+                          myelin_act act, float *c, size_t ldc)
+{
+    const char *fn = "myelin_sgemm_bias_act";
+    if ((int)act < MYELIN_ACT_LINEAR || (int)act > MYELIN_ACT_SOFTMAX)
+        return myl_fail(MYELIN_EINVAL, "%s: act is %d, not a myelin_act", fn, (int)act);
+    int st = check_gemm(fn, (int)ta, (int)tb, m, n, k, a, lda, b, ldb, c, ldc);
+    if (st)
+        return st;
+    return myl_gemm((int)ta, (int)tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, bias, (int)act,
+                    myelin_leaky_slope());
+}

@@ -1,0 +1,98 @@
+/* myelin_info: what this build found on this CPU and what it chose. */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    char *buf;
+    size_t len, off;
+} writer;
+
+static void put(writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(writer *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(w->buf + w->off, w->off < w->len ? w->len - w->off : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        w->off += (size_t)n;
+}
+
+static const char *const paths[] = {"scalar", "avx2", "avx512", "neon"};
+
+static int compiled_in(const char *name)
+{
+    if (!strcmp(name, "scalar"))
+        return 1;
+#if defined(MYL_HAVE_AVX2)
+    if (!strcmp(name, "avx2"))
+        return 1;
+#endif
+#if defined(MYL_HAVE_AVX512)
+    if (!strcmp(name, "avx512"))
+        return 1;
+#endif
+#if defined(MYL_HAVE_NEON)
+    if (!strcmp(name, "neon"))
+        return 1;
+#endif
+    return 0;
+}
+
+int myelin_info(char *buf, size_t len)
+{
+    if (!buf || len == 0)
+        return myl_fail(MYELIN_EINVAL, "myelin_info: buf is NULL or len is 0");
+    writer w = {buf, len, 0};
+    buf[0] = 0;
+    const myl_cpu *c = myl_cpu_info();
+    put(&w, "Myelin %s\n", myelin_version());
+    put(&w, "CPU: %s", c->brand[0] ? c->brand : "(no brand string)");
+    put(&w, " [vendor %s, family %d, model %d]\n", c->vendor[0] ? c->vendor : "?", c->family, c->model);
+#if defined(__x86_64__)
+    put(&w, "  features:");
+    struct { const char *n; int on; } f[] = {
+        {"sse2", c->sse2}, {"avx", c->avx}, {"avx2", c->avx2}, {"fma", c->fma},
+        {"avx512f", c->avx512f}, {"avx512dq", c->avx512dq}, {"avx512bw", c->avx512bw},
+        {"avx512vl", c->avx512vl}, {"avx512_bf16", c->avx512bf16}, {"amx_bf16", c->amx_bf16}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (f[i].on)
+            put(&w, " %s", f[i].n);
+    put(&w, "\n  OS saves: ymm %s, zmm %s, amx %s\n", c->os_ymm ? "yes" : "no", c->os_zmm ? "yes" : "no",
+        c->os_amx ? "yes" : "no");
+#elif defined(__aarch64__)
+    put(&w, "  features: neon%s\n", c->asimdhp ? " asimdhp" : "");
+#endif
+    const myl_caches *ca = myl_cache_info();
+    put(&w, "Caches (%s): L1d %zu KiB, L2 %zu KiB, L3 %zu KiB\n", ca->from_system ? "from the system" : "defaults",
+        ca->l1d >> 10, ca->l2 >> 10, ca->l3 >> 10);
+    put(&w, "Threads: %d in use, %d physical core(s)\n", myl_threads(), myl_physical_cores());
+    char topo[512];
+    topo[0] = 0;
+    myl_topology_text(topo, sizeof topo);
+    put(&w, "%s", topo);
+    put(&w, "ISA paths:\n");
+    const char *active = myelin_isa();
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        const char *name = paths[i];
+        const myl_kernels *k = myl_kernels_by_name(name);
+        const char *state = k ? "runs here" : compiled_in(name) ? "not on this CPU" : "not in this build";
+        put(&w, "  %-7s %-18s%s", name, state, !strcmp(name, active) ? " (in use)" : "");
+        if (k) {
+            myl_blocking b;
+            myl_gemm_blocking(k, &b);
+            put(&w, "  gemm MR x NR = %u x %u, MC %zu, KC %zu, NC %zu, packs %u-byte elements", k->mr, k->nr,
+                b.mc, b.kc, b.nc, k->pack_elem_size);
+        }
+        put(&w, "\n");
+    }
+    const myl_kernels *in_use;
+    if (myl_kernels_get(&in_use) != MYELIN_OK)
+        put(&w, "  no path in use: %s\n", myelin_last_error());
+    if (w.off >= len)
+        return myl_fail(MYELIN_EINVAL, "myelin_info: buffer of %zu bytes too small (needs %zu)", len, w.off + 1);
+    return MYELIN_OK;
+}

@@ -1,0 +1,114 @@
+/* AVX-512 GEMM micro-kernel, tile 12 x 32: 24 zmm accumulators (12 rows x two
+   16-float vectors), two B loads and one A broadcast per row and K step, which
+   leaves registers to spare and hides the 4-cycle FMA latency on two pipes.
+   The tile is instantiated for every row count (1..12) and for one or two
+   column vectors, so partial tiles (m < 12, n <= 16) cost only what they
+   compute; masked loads and stores keep every access inside the m x n tile.
+   The epilogue (alpha, beta, bias, ReLU, leaky ReLU) runs on the registers;
+   sigmoid and tanh through the path's row kernel while the rows are in L1. */
+#include <immintrin.h>
+
+#include "pack.h"
+#include "x86/gemm-avx512.h"
+#include "x86/vact-avx512.h"
+
+#define MR MYL_AVX512_MR
+#define NR MYL_AVX512_NR
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE __m512 act_regs(int act, __m512 slope, __m512 v)
+{
+    if (act == MYL_ACT_RELU)
+        return _mm512_max_ps(v, _mm512_setzero_ps());
+    if (act == MYL_ACT_LEAKY_RELU)
+        return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v, slope);
+    return v;
+}
+
+INLINE void tile(size_t k, const float *pa, const float *pb, size_t ldpb, float *c, size_t ldc,
+                 const int rows, const int nv, size_t n, const myl_epilogue *ep)
+{
+    __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 12
+    for (int i = 0; i < rows; i++) {
+        acc0[i] = _mm512_setzero_ps();
+        acc1[i] = _mm512_setzero_ps();
+    }
+    for (size_t p = 0; p < k; p++) {
+        const __m512 b0 = _mm512_loadu_ps(pb);
+        const __m512 b1 = nv > 1 ? _mm512_loadu_ps(pb + 16) : b0;
+#pragma GCC unroll 12
+        for (int i = 0; i < rows; i++) {
+            const __m512 a = _mm512_set1_ps(pa[i]);
+            acc0[i] = _mm512_fmadd_ps(a, b0, acc0[i]);
+            if (nv > 1)
+                acc1[i] = _mm512_fmadd_ps(a, b1, acc1[i]);
+        }
+        pa += MR;
+        pb += ldpb;
+    }
+    /* Column masks: lanes [0, n) of the 32-wide tile. */
+    const __mmask16 m0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+    const __mmask16 m1 = n >= 32 ? (__mmask16)0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
+    const __m512 alpha = _mm512_set1_ps(ep->alpha), beta = _mm512_set1_ps(ep->beta);
+    const __m512 slope = _mm512_set1_ps(ep->slope);
+    const int has_beta = ep->beta != 0.0f; /* beta == 0: C is never read (NaN must not leak) */
+    __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
+    if (ep->bias) {
+        bias0 = _mm512_maskz_loadu_ps(m0, ep->bias);
+        if (nv > 1)
+            bias1 = _mm512_maskz_loadu_ps(m1, ep->bias + 16);
+    }
+    const int act = ep->act;
+#pragma GCC unroll 12
+    for (int i = 0; i < rows; i++) {
+        float *ci = c + (size_t)i * ldc;
+        __m512 v0 = _mm512_mul_ps(alpha, acc0[i]);
+        if (has_beta)
+            v0 = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(m0, ci), v0);
+        v0 = _mm512_add_ps(v0, bias0);
+        v0 = act_regs(act, slope, v0);
+        _mm512_mask_storeu_ps(ci, m0, v0);
+        if (nv > 1) {
+            __m512 v1 = _mm512_mul_ps(alpha, acc1[i]);
+            if (has_beta)
+                v1 = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(m1, ci + 16), v1);
+            v1 = _mm512_add_ps(v1, bias1);
+            v1 = act_regs(act, slope, v1);
+            _mm512_mask_storeu_ps(ci + 16, m1, v1);
+        }
+    }
+    if (act == MYL_ACT_SIGMOID || act == MYL_ACT_TANH)
+        for (int i = 0; i < rows; i++)
+            myl_f32_vact_avx512(act, ep->slope, n, c + (size_t)i * ldc, c + (size_t)i * ldc);
+}
+
+#define ROWS_CASE(r)                                                     \
+    case r:                                                              \
+        if (n > 16)                                                      \
+            tile(k, pa, pb, ldpb, c, ldc, r, 2, n, ep);                  \
+        else                                                             \
+            tile(k, pa, pb, ldpb, c, ldc, r, 1, n, ep);                  \
+        break;
+
+void myl_f32_gemm_ukr_avx512(size_t k, const void *pa_, const void *pb_, size_t ldpb, float *c,
+                             size_t ldc, size_t m, size_t n, const myl_epilogue *ep)
+{
+    const float *pa = pa_, *pb = pb_;
+    switch (m) {
+        ROWS_CASE(1) ROWS_CASE(2) ROWS_CASE(3) ROWS_CASE(4) ROWS_CASE(5) ROWS_CASE(6)
+        ROWS_CASE(7) ROWS_CASE(8) ROWS_CASE(9) ROWS_CASE(10) ROWS_CASE(11) ROWS_CASE(12)
+    default: break;
+    }
+}
+
+void myl_pack_a_avx512(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst)
+{
+    myl_pack_a_f32(MR, trans, mc, kc, a, lda, dst);
+}
+
+void myl_pack_b_avx512(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst)
+{
+    myl_pack_b_f32(NR, trans, kc, nc, b, ldb, dst);
+}

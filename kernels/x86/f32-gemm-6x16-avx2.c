@@ -1,0 +1,118 @@
+/* AVX2 + FMA GEMM micro-kernel, tile 6 x 16: 12 ymm accumulators (6 rows x
+   two 8-float vectors), two B loads and one A broadcast per row and K step:
+   15 of the 16 ymm registers. Instantiated per row count and per number of
+   column vectors so partial tiles cost what they compute; edge columns use
+   masked loads/stores so nothing outside the m x n tile is touched. Linear,
+   ReLU and leaky ReLU are applied on the registers; sigmoid and tanh through
+   the path's row kernel while the rows are in L1. */
+#include <immintrin.h>
+
+#include "pack.h"
+#include "x86/gemm-avx2.h"
+#include "x86/vact-avx2.h"
+
+#define MR MYL_AVX2_MR
+#define NR MYL_AVX2_NR
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* Lane mask of the first n (0..8) lanes. */
+INLINE __m256i lanes(size_t n)
+{
+    static const int32_t tbl[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(tbl + 8 - n));
+}
+
+INLINE __m256 epi(__m256 acc, float *ci, const float *bias, __m256i mask, int full, const myl_epilogue *ep,
+                  __m256 alpha, __m256 beta, int has_beta, __m256 slope, int act)
+{
+    __m256 v = _mm256_mul_ps(alpha, acc);
+    if (has_beta)
+        v = _mm256_fmadd_ps(beta, full ? _mm256_loadu_ps(ci) : _mm256_maskload_ps(ci, mask), v);
+    if (bias)
+        v = _mm256_add_ps(v, full ? _mm256_loadu_ps(bias) : _mm256_maskload_ps(bias, mask));
+    if (act == MYL_ACT_RELU)
+        v = _mm256_max_ps(v, _mm256_setzero_ps());
+    else if (act == MYL_ACT_LEAKY_RELU)
+        v = _mm256_blendv_ps(v, _mm256_mul_ps(v, slope), _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
+    return v;
+}
+
+INLINE void tile(size_t k, const float *pa, const float *pb, size_t ldpb, float *c, size_t ldc,
+                 const int rows, const int nv, size_t n, const myl_epilogue *ep)
+{
+    __m256 acc0[MR], acc1[MR];
+#pragma GCC unroll 6
+    for (int i = 0; i < rows; i++) {
+        acc0[i] = _mm256_setzero_ps();
+        acc1[i] = _mm256_setzero_ps();
+    }
+    for (size_t p = 0; p < k; p++) {
+        const __m256 b0 = _mm256_loadu_ps(pb);
+        const __m256 b1 = nv > 1 ? _mm256_loadu_ps(pb + 8) : b0;
+#pragma GCC unroll 6
+        for (int i = 0; i < rows; i++) {
+            const __m256 a = _mm256_broadcast_ss(pa + i);
+            acc0[i] = _mm256_fmadd_ps(a, b0, acc0[i]);
+            if (nv > 1)
+                acc1[i] = _mm256_fmadd_ps(a, b1, acc1[i]);
+        }
+        pa += MR;
+        pb += ldpb;
+    }
+    const __m256 alpha = _mm256_set1_ps(ep->alpha), beta = _mm256_set1_ps(ep->beta);
+    const __m256 slope = _mm256_set1_ps(ep->slope);
+    const int has_beta = ep->beta != 0.0f; /* beta == 0: C is never read (NaN must not leak) */
+    const int act = ep->act == MYL_ACT_RELU || ep->act == MYL_ACT_LEAKY_RELU ? ep->act : MYL_ACT_LINEAR;
+    const float *bias = ep->bias;
+    const int full0 = n >= 8, full1 = n >= 16;
+    const __m256i mk0 = lanes(n >= 8 ? 8 : n), mk1 = lanes(n >= 16 ? 8 : n > 8 ? n - 8 : 0);
+#pragma GCC unroll 6
+    for (int i = 0; i < rows; i++) {
+        float *ci = c + (size_t)i * ldc;
+        __m256 v0 = epi(acc0[i], ci, bias, mk0, full0, ep, alpha, beta, has_beta, slope, act);
+        if (full0)
+            _mm256_storeu_ps(ci, v0);
+        else
+            _mm256_maskstore_ps(ci, mk0, v0);
+        if (nv > 1) {
+            __m256 v1 = epi(acc1[i], ci + 8, bias ? bias + 8 : NULL, mk1, full1, ep, alpha, beta, has_beta,
+                            slope, act);
+            if (full1)
+                _mm256_storeu_ps(ci + 8, v1);
+            else
+                _mm256_maskstore_ps(ci + 8, mk1, v1);
+        }
+    }
+    if (ep->act == MYL_ACT_SIGMOID || ep->act == MYL_ACT_TANH)
+        for (int i = 0; i < rows; i++)
+            myl_f32_vact_avx2(ep->act, ep->slope, n, c + (size_t)i * ldc, c + (size_t)i * ldc);
+}
+
+#define ROWS_CASE(r)                                                     \
+    case r:                                                              \
+        if (n > 8)                                                       \
+            tile(k, pa, pb, ldpb, c, ldc, r, 2, n, ep);                  \
+        else                                                             \
+            tile(k, pa, pb, ldpb, c, ldc, r, 1, n, ep);                  \
+        break;
+
+void myl_f32_gemm_ukr_avx2(size_t k, const void *pa_, const void *pb_, size_t ldpb, float *c, size_t ldc,
+                           size_t m, size_t n, const myl_epilogue *ep)
+{
+    const float *pa = pa_, *pb = pb_;
+    switch (m) {
+        ROWS_CASE(1) ROWS_CASE(2) ROWS_CASE(3) ROWS_CASE(4) ROWS_CASE(5) ROWS_CASE(6)
+    default: break;
+    }
+}
+
+void myl_pack_a_avx2(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst)
+{
+    myl_pack_a_f32(MR, trans, mc, kc, a, lda, dst);
+}
+
+void myl_pack_b_avx2(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst)
+{
+    myl_pack_b_f32(NR, trans, kc, nc, b, ldb, dst);
+}
