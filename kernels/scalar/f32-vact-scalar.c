@@ -1,4 +1,4 @@
-/* Portable element-wise kernels on libm: exact to libm's accuracy. */
+/* Portable element-wise kernels on libm (within about half an ulp). */
 #include "kernels.h"
 #include "scalar/act-scalar.h"
 
@@ -19,7 +19,7 @@ void myl_f32_vsigmoid_scalar(size_t n, const float *x, float *y)
 void myl_f32_vtanh_scalar(size_t n, const float *x, float *y)
 {
     for (size_t i = 0; i < n; i++)
-        y[i] = tanhf(x[i]);
+        y[i] = myl_act_scalar(MYL_ACT_TANH, 0.0f, x[i]);
 }
 
 void myl_f32_vact_scalar(int act, float slope, size_t n, const float *x, float *y)
@@ -30,17 +30,8 @@ void myl_f32_vact_scalar(int act, float slope, size_t n, const float *x, float *
 
 void myl_f32_vact_bwd_scalar(int act, float slope, size_t n, const float *y, const float *dy, float *dx)
 {
-    for (size_t i = 0; i < n; i++) {
-        float d;
-        switch (act) {
-        case MYL_ACT_RELU: d = y[i] > 0.0f ? 1.0f : 0.0f; break;
-        case MYL_ACT_LEAKY_RELU: d = y[i] > 0.0f ? 1.0f : slope; break;
-        case MYL_ACT_SIGMOID: d = y[i] * (1.0f - y[i]); break;
-        case MYL_ACT_TANH: d = 1.0f - y[i] * y[i]; break;
-        default: d = 1.0f; break;
-        }
-        dx[i] = dy[i] * d;
-    }
+    for (size_t i = 0; i < n; i++)
+        dx[i] = myl_act_bwd_scalar(act, slope, y[i], dy[i]);
 }
 
 void myl_f32_softmax_scalar(size_t n, const float *x, float *y)
