@@ -66,4 +66,13 @@ void myl_gemm_force_blocking(const myl_blocking *b);
 /* Text of the topology for `myelin info` (engine/threads.c). */
 int myl_topology_text(char *buf, size_t len);
 
+/* Losses (engine/loss.c), without argument checks: the sum over `rows` of each
+   row's loss (MSE: 1/2 sum (y-t)^2, MAE, BCE clamped, BCE on logits, CE clamped,
+   softmax-CE via log-sum-exp) into *loss_sum, and, when grad is not NULL, the
+   gradient of that row loss w.r.t. y (the logits for the fused losses: p - t)
+   times grad_scale (1/batch for a mean). grad may be y with ldg == ldy.
+   Lets the training engine work on its own buffers and batch slices. */
+int myl_loss_rows(myelin_loss loss, size_t rows, size_t cols, const float *y, size_t ldy, const float *t,
+                  size_t ldt, double *loss_sum, float *grad, size_t ldg, float grad_scale);
+
 #endif
