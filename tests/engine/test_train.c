@@ -1,0 +1,524 @@
+/* Training: analytic gradients against central finite differences in double
+   for every valid activation x loss x regulariser combination, 1 vs 2 threads
+   and seeds, non-finite losses, callbacks, bad arguments, profile. */
+#include "../harness.h"
+#include "myelin.h"
+#include "network.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------- double reference */
+
+typedef struct {
+    const myelin_net *net;
+    double *w[8], *b[8];
+    size_t rows;
+    const float *x, *y;     /* y: rows x outputs targets */
+    float l1, l2;
+    uint64_t seed, step;    /* masks as in training when masks */
+    int masks;
+} ref_net;
+
+static double act_d(int act, double z)
+{
+    switch (act) {
+    case MYELIN_ACT_RELU: return z > 0 ? z : 0;
+    case MYELIN_ACT_LEAKY_RELU: return z > 0 ? z : myelin_leaky_slope() * z;
+    case MYELIN_ACT_SIGMOID: return 1 / (1 + exp(-z));
+    case MYELIN_ACT_TANH: return tanh(z);
+    default: return z;
+    }
+}
+
+/* Mean data loss + penalty, all in double. */
+static double ref_loss(const ref_net *r)
+{
+    const myelin_net *net = r->net;
+    size_t L = myelin_net_num_layers(net), width = 64;
+    double a[64], z[64], sum = 0;
+    for (size_t i = 0; i < r->rows; i++) {
+        size_t fin = myelin_net_inputs(net);
+        for (size_t j = 0; j < fin; j++)
+            a[j] = r->x[i * fin + j];
+        myelin_layer_spec s;
+        for (size_t l = 0; l < L; l++) {
+            myelin_net_layer(net, l, &s);
+            if (r->masks && s.dropout > 0) {
+                uint64_t key = myl_rng_key(r->seed, MYL_STREAM_DROPOUT, l, r->step);
+                uint32_t thr = myl_rng_threshold(s.dropout);
+                float ks = 1.0f / (1.0f - s.dropout);
+                for (size_t j = 0; j < fin; j++)
+                    a[j] = myl_rng_keep(key, i * fin + j, thr) ? a[j] * ks : 0;
+            }
+            uint64_t kc = myl_rng_key(r->seed, MYL_STREAM_DROPCONNECT, l, r->step);
+            uint32_t tc = myl_rng_threshold(s.dropconnect);
+            float kcs = 1.0f / (1.0f - s.dropconnect);
+            for (size_t o = 0; o < s.units; o++) {
+                double acc = r->b[l][o];
+                for (size_t j = 0; j < fin; j++) {
+                    double wv = r->w[l][j * s.units + o];
+                    if (r->masks && s.dropconnect > 0)
+                        wv = myl_rng_keep(kc, j * s.units + o, tc) ? wv * kcs : 0;
+                    acc += a[j] * wv;
+                }
+                z[o] = acc;
+            }
+            if (s.act == MYELIN_ACT_SOFTMAX || (l + 1 == L && net->fuse == MYL_FUSE_SOFTMAX_CE)) {
+                double mx = z[0], t = 0;
+                for (size_t o = 1; o < s.units; o++)
+                    mx = z[o] > mx ? z[o] : mx;
+                for (size_t o = 0; o < s.units; o++)
+                    t += exp(z[o] - mx);
+                for (size_t o = 0; o < s.units; o++)
+                    a[o] = exp(z[o] - mx) / t;
+            } else if (l + 1 == L && net->fuse == MYL_FUSE_SIGMOID_BCE) {
+                a[0] = 1 / (1 + exp(-z[0]));
+            } else {
+                for (size_t o = 0; o < s.units; o++)
+                    a[o] = act_d(s.act, z[o]);
+            }
+            fin = s.units;
+        }
+        (void)width;
+        const float *t = r->y + i * fin;
+        for (size_t o = 0; o < fin; o++) {
+            double d = a[o] - t[o];
+            switch (myelin_net_loss(net)) {
+            case MYELIN_LOSS_MSE: sum += 0.5 * d * d; break;
+            case MYELIN_LOSS_MAE: sum += fabs(d); break;
+            case MYELIN_LOSS_BCE:
+            case MYELIN_LOSS_BCE_LOGITS: sum -= t[o] * log(a[o]) + (1 - t[o]) * log(1 - a[o]); break;
+            default: sum -= t[o] * log(a[o]); break;
+            }
+        }
+    }
+    double pen = 0;
+    for (size_t l = 0; l < L; l++) {
+        myelin_layer_spec s;
+        myelin_net_layer(net, l, &s);
+        size_t nw = s.units * (l ? 0 : 0);
+        (void)nw;
+    }
+    for (size_t l = 0; l < L; l++)
+        for (size_t q = 0; q < net->fan_in[l] * net->spec[l].units; q++)
+            pen += r->l1 * fabs(r->w[l][q]) + 0.5 * r->l2 * r->w[l][q] * r->w[l][q];
+    return sum / r->rows + pen;
+}
+
+typedef struct {
+    const char *name;
+    myelin_act out_act;
+    myelin_loss loss;
+    size_t outputs;
+} out_case;
+
+static const out_case OUT_CASES[] = {
+    {"linear+mse", MYELIN_ACT_LINEAR, MYELIN_LOSS_MSE, 3},
+    {"tanh+mse", MYELIN_ACT_TANH, MYELIN_LOSS_MSE, 3},
+    {"sigmoid+mse", MYELIN_ACT_SIGMOID, MYELIN_LOSS_MSE, 2},
+    {"relu+mse", MYELIN_ACT_RELU, MYELIN_LOSS_MSE, 3},
+    {"softmax+mse", MYELIN_ACT_SOFTMAX, MYELIN_LOSS_MSE, 3},
+    {"linear+mae", MYELIN_ACT_LINEAR, MYELIN_LOSS_MAE, 3},
+    {"leaky+mae", MYELIN_ACT_LEAKY_RELU, MYELIN_LOSS_MAE, 2},
+    {"sigmoid+bce", MYELIN_ACT_SIGMOID, MYELIN_LOSS_BCE, 1},
+    {"linear+bce_logits", MYELIN_ACT_LINEAR, MYELIN_LOSS_BCE_LOGITS, 1},
+    {"softmax+ce", MYELIN_ACT_SOFTMAX, MYELIN_LOSS_CE, 3},
+    {"linear+softmax_ce", MYELIN_ACT_LINEAR, MYELIN_LOSS_SOFTMAX_CE, 4},
+};
+static const myelin_act HIDDEN[] = {MYELIN_ACT_LINEAR, MYELIN_ACT_RELU, MYELIN_ACT_LEAKY_RELU, MYELIN_ACT_SIGMOID,
+                                    MYELIN_ACT_TANH};
+enum { REG_NONE, REG_L1, REG_L2, REG_DROP, N_REG };
+static const char *REG_NAMES[] = {"none", "l1", "l2", "dropout+dropconnect"};
+
+/* One gradient check; returns the worst relative error. */
+static double grad_check(myelin_act hidden, const out_case *oc, int reg, uint64_t seed, int *fails)
+{
+    enum { IN = 4, H1 = 5, H2 = 4, ROWS = 6 };
+    myelin_layer_spec l[3] = {myelin_layer_default(H1, hidden), myelin_layer_default(H2, hidden),
+                              myelin_layer_default(oc->outputs, oc->out_act)};
+    for (int i = 0; i < 3; i++) {
+        l[i].init = MYELIN_INIT_NORMAL;
+        l[i].init_scale = 0.7f;
+        l[i].bias_init = 0.3f;
+    }
+    if (reg == REG_DROP) {
+        l[1].dropout = 0.3f;
+        l[0].dropout = 0.2f;
+        l[2].dropconnect = 0.25f;
+    }
+    myelin_net_spec spec = {IN, 3, l, oc->loss};
+    myelin_net *net;
+    if (!CHECK(myelin_net_create(&spec, seed, &net) == 0, "%s", myelin_last_error()))
+        return 1;
+    uint64_t s = seed * 77 + 1;
+    float x[ROWS * IN], y[ROWS * 4];
+    for (int i = 0; i < ROWS * IN; i++)
+        x[i] = th_rand_uniform(&s, -1.5f, 1.5f);
+    for (int i = 0; i < ROWS; i++) {
+        int cls = (int)(th_rand_u64(&s) % oc->outputs);
+        for (size_t o = 0; o < oc->outputs; o++) {
+            if (oc->loss == MYELIN_LOSS_CE || oc->loss == MYELIN_LOSS_SOFTMAX_CE)
+                y[i * oc->outputs + o] = (int)o == cls;
+            else if (oc->outputs == 1 && oc->loss != MYELIN_LOSS_MSE && oc->loss != MYELIN_LOSS_MAE)
+                y[i] = (float)(th_rand_u64(&s) & 1);
+            else
+                y[i * oc->outputs + o] = th_rand_uniform(&s, -0.2f, 1.0f);
+        }
+    }
+    myelin_dataset d = {.rows = ROWS, .cols = IN, .x = x, .y = y, .y_cols = oc->outputs};
+    float l1 = reg == REG_L1 ? 0.05f : 0, l2 = reg == REG_L2 ? 0.1f : 0;
+    float *dw[3], *db[3];
+    ref_net r = {.net = net, .rows = ROWS, .x = x, .y = y, .l1 = l1, .l2 = l2, .seed = 9, .step = 4,
+                 .masks = reg == REG_DROP};
+    for (size_t q = 0; q < 3; q++) {
+        size_t nw = net->fan_in[q] * net->spec[q].units;
+        dw[q] = malloc(nw * sizeof(float));
+        db[q] = malloc(net->spec[q].units * sizeof(float));
+        r.w[q] = malloc(nw * sizeof(double));
+        r.b[q] = malloc(net->spec[q].units * sizeof(double));
+        for (size_t i = 0; i < nw; i++)
+            r.w[q][i] = net->w[q][i];
+        for (size_t i = 0; i < net->spec[q].units; i++)
+            r.b[q][i] = net->b[q][i];
+    }
+    double loss = 0, worst = 0;
+    int st = myl_net_gradients(net, &d, l1, l2, 9, reg == REG_DROP ? 4 : UINT64_MAX, dw, db, &loss);
+    CHECK(st == 0, "gradients: %s", myelin_last_error());
+    double lref = ref_loss(&r);
+    CHECK(fabs(loss - lref) <= 1e-5 * (1 + fabs(lref)), "loss %.9g, double reference %.9g", loss, lref);
+    const double h = 1e-5;
+    for (size_t q = 0; q < 3 && !st; q++) {
+        size_t nw = net->fan_in[q] * net->spec[q].units, nb = net->spec[q].units;
+        for (size_t i = 0; i < nw + nb; i++) {
+            double *p = i < nw ? &r.w[q][i] : &r.b[q][i - nw];
+            double keep = *p;
+            *p = keep + h;
+            double lp = ref_loss(&r);
+            *p = keep - h;
+            double lm = ref_loss(&r);
+            *p = keep;
+            double num = (lp - lm) / (2 * h), ana = i < nw ? dw[q][i] : db[q][i - nw];
+            double err = fabs(num - ana) / (fabs(num) + 1e-2);
+            if (err > worst)
+                worst = err;
+            if (err > 2e-3 && (*fails)++ < 4)
+                CHECK(0, "hidden %d, %s, reg %s: layer %zu %s %zu: analytic %.7g, numeric %.7g", (int)hidden,
+                      oc->name, REG_NAMES[reg], q, i < nw ? "w" : "b", i < nw ? i : i - nw, ana, num);
+        }
+    }
+    for (size_t q = 0; q < 3; q++) {
+        free(dw[q]);
+        free(db[q]);
+        free(r.w[q]);
+        free(r.b[q]);
+    }
+    myelin_net_free(net);
+    return worst;
+}
+
+TEST_ISA(train_gradient_check)
+{
+    int fails = 0, combos = 0;
+    double worst = 0;
+    uint64_t seed = 1;
+    for (size_t h = 0; h < sizeof HIDDEN / sizeof HIDDEN[0]; h++)
+        for (size_t o = 0; o < sizeof OUT_CASES / sizeof OUT_CASES[0]; o++)
+            for (int reg = 0; reg < N_REG; reg++, seed++) {
+                if (th_quick() && (seed % 5) != 0)
+                    continue;
+                double e = grad_check(HIDDEN[h], &OUT_CASES[o], reg, seed, &fails);
+                worst = e > worst ? e : worst;
+                combos++;
+            }
+    th_note("%s: %d combinations, worst relative gradient error %.2g", isa, combos, worst);
+    CHECK(fails == 0, "%d gradient mismatches", fails);
+}
+
+/* ---------------------------------------------------- reproducibility */
+
+static void make_set(size_t rows, size_t cols, size_t classes, uint8_t *x, int32_t *labels, uint64_t s)
+{
+    for (size_t i = 0; i < rows; i++) {
+        labels[i] = (int32_t)(th_rand_u64(&s) % classes);
+        for (size_t j = 0; j < cols; j++)
+            x[i * cols + j] = (uint8_t)((th_rand_u64(&s) & 127) + (j % classes == (size_t)labels[i] ? 128 : 0));
+    }
+}
+
+/* Trains a net big enough that every parallel path engages; returns its
+   parameters concatenated (caller frees). */
+static float *train_params(int threads, uint64_t net_seed, uint64_t train_seed, myelin_optimizer opt, size_t *count)
+{
+    enum { ROWS = 400, IN = 300, CL = 10 };
+    static uint8_t x[ROWS * IN];
+    static int32_t y[ROWS];
+    make_set(ROWS, IN, CL, x, y, 5);
+    myelin_net *net;
+    if (myelin_net_create_str("300,256:relu:dropconnect=0.1,128:tanh:dropout=0.2,10:softmax:dropout=0.1",
+                              MYELIN_LOSS_CE, net_seed, &net))
+        return NULL;
+    float off[IN], sc[IN];
+    for (int j = 0; j < IN; j++) {
+        off[j] = 100.0f;
+        sc[j] = 1.0f / 255;
+    }
+    myelin_net_set_input_transform(net, off, sc, IN);
+    myelin_dataset d = {.rows = ROWS, .cols = IN, .x_u8 = x, .labels = y};
+    myelin_train_opts o;
+    myelin_train_opts_default(&o);
+    o.opt = opt;
+    o.lr = opt == MYELIN_OPT_ADAM ? 0.001f : 0.05f;
+    o.batch = 128;
+    o.epochs = 2;
+    o.l2 = 1e-4f;
+    o.seed = train_seed;
+    int before = myelin_num_threads();
+    myelin_set_num_threads(threads);
+    int st = myelin_train(net, &d, &o);
+    myelin_set_num_threads(before);
+    CHECK(st == 0, "train: %s", myelin_last_error());
+    size_t n = 0;
+    for (size_t l = 0; l < 3; l++)
+        n += net->fan_in[l] * net->spec[l].units + net->spec[l].units;
+    float *p = malloc(n * sizeof(float)), *q = p;
+    for (size_t l = 0; l < 3; l++) {
+        myelin_net_get_params(net, l, q, q + net->fan_in[l] * net->spec[l].units);
+        q += net->fan_in[l] * net->spec[l].units + net->spec[l].units;
+    }
+    *count = n;
+    myelin_net_free(net);
+    return p;
+}
+
+TEST(train_threads_and_seeds_reproducible)
+{
+    const myelin_optimizer opts[] = {MYELIN_OPT_MOMENTUM, MYELIN_OPT_SGD};
+    for (int k = 0; k < 2; k++) {
+        size_t n1, n2, n3, n4, n5;
+        float *a = train_params(1, 3, 7, opts[k], &n1), *b = train_params(2, 3, 7, opts[k], &n2);
+        float *c = train_params(2, 3, 7, opts[k], &n3), *e = train_params(2, 3, 8, opts[k], &n4);
+        float *f = train_params(2, 4, 7, opts[k], &n5);
+        if (a && b && c && e && f) {
+            CHECK(!memcmp(a, b, n1 * sizeof(float)), "opt %d: 1 and 2 threads give different weights", (int)opts[k]);
+            CHECK(!memcmp(b, c, n1 * sizeof(float)), "opt %d: two runs with one seed differ", (int)opts[k]);
+            CHECK(memcmp(b, e, n1 * sizeof(float)) != 0, "opt %d: another training seed changes nothing", (int)opts[k]);
+            CHECK(memcmp(b, f, n1 * sizeof(float)) != 0, "opt %d: another net seed changes nothing", (int)opts[k]);
+        } else {
+            CHECK(0, "training failed");
+        }
+        free(a), free(b), free(c), free(e), free(f);
+    }
+}
+
+/* ---------------------------------------------------- errors and stops */
+
+static int stop_after(size_t done, size_t total, double loss, void *user)
+{
+    int *calls = user;
+    return ++*calls >= 3;
+}
+static int stop_epoch(const myelin_epoch_stats *s, void *user)
+{
+    myelin_epoch_stats *last = user;
+    *last = *s;
+    return s->epoch == 2;
+}
+
+TEST(train_errors_and_stops)
+{
+    myelin_net *net;
+    if (!CHECK(myelin_net_create_str("2,4:tanh,1:sigmoid", MYELIN_LOSS_BCE, 1, &net) == 0, "%s", myelin_last_error()))
+        return;
+    float x[16] = {0, 0, 0, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 1, 1};
+    int32_t lab[8] = {0, 1, 1, 0, 0, 1, 1, 0}, badlab[8] = {0, 1, 2, 0, 0, 1, 1, 0};
+    uint8_t xb[16] = {0};
+    myelin_dataset d = {.rows = 8, .cols = 2, .x = x, .labels = lab};
+    myelin_train_opts o;
+    myelin_train_opts_default(&o);
+    o.batch = 2;
+#define BAD_OPT(field, value, word)                                                                   \
+    do {                                                                                              \
+        myelin_train_opts b = o;                                                                      \
+        b.field = value;                                                                              \
+        int st_ = myelin_train(net, &d, &b);                                                          \
+        CHECK(st_ == MYELIN_EINVAL && strstr(myelin_last_error(), word), #field "=" #value ": %d %s", st_, \
+              myelin_last_error());                                                                   \
+    } while (0)
+    BAD_OPT(lr, NAN, "lr");
+    BAD_OPT(lr, 0.0f, "lr");
+    BAD_OPT(batch, 0, "batch");
+    BAD_OPT(epochs, 0, "epochs");
+    BAD_OPT(l2, -1.0f, "l2");
+    BAD_OPT(l1, NAN, "l1");
+    BAD_OPT(layer_decay, NAN, "layer_decay");
+    BAD_OPT(opt, (myelin_optimizer)9, "opt 9");
+    BAD_OPT(schedule, (myelin_schedule)9, "schedule 9");
+    {
+        myelin_train_opts b = o;
+        b.opt = MYELIN_OPT_MOMENTUM;
+        b.momentum = 1.0f;
+        CHECK(myelin_train(net, &d, &b) == MYELIN_EINVAL && strstr(myelin_last_error(), "momentum"), "momentum 1");
+        b = o;
+        b.opt = MYELIN_OPT_ADAM;
+        b.eps = 0;
+        CHECK(myelin_train(net, &d, &b) == MYELIN_EINVAL && strstr(myelin_last_error(), "eps"), "eps 0");
+        b.eps = 1e-8f;
+        b.beta2 = NAN;
+        CHECK(myelin_train(net, &d, &b) == MYELIN_EINVAL && strstr(myelin_last_error(), "beta2"), "beta2 NaN");
+        b = o;
+        b.schedule = MYELIN_SCHED_STEP;
+        b.decay_epochs = 0;
+        CHECK(myelin_train(net, &d, &b) == MYELIN_EINVAL && strstr(myelin_last_error(), "decay_epochs"), "step 0");
+        b.decay_epochs = 1;
+        b.decay = NAN;
+        CHECK(myelin_train(net, &d, &b) == MYELIN_EINVAL && strstr(myelin_last_error(), "decay"), "decay NaN");
+    }
+#define BAD_SET(expr, word)                                                                        \
+    do {                                                                                           \
+        myelin_dataset b = d;                                                                      \
+        expr;                                                                                      \
+        int st_ = myelin_train(net, &b, &o);                                                       \
+        CHECK(st_ == MYELIN_EINVAL && strstr(myelin_last_error(), word), #expr ": %d %s", st_,     \
+              myelin_last_error());                                                                \
+    } while (0)
+    BAD_SET(b.cols = 3, "3 columns");
+    BAD_SET(b.rows = 0, "0 rows");
+    BAD_SET(b.x_u8 = xb, "exactly one");
+    BAD_SET(b.x = NULL, "exactly one");
+    BAD_SET(b.labels = NULL, "no targets");
+    BAD_SET(b.labels = badlab, "label 2 at row 2");
+    BAD_SET((b.y = x, b.y_cols = 2, b.labels = NULL), "2 columns");
+    BAD_SET((b.y = x, b.y_cols = 1), "both y and labels");
+    CHECK(myelin_train(NULL, &d, &o) == MYELIN_EINVAL, "NULL net");
+    CHECK(myelin_train(net, NULL, &o) == MYELIN_EINVAL, "NULL data");
+    {
+        myelin_dataset v = d;
+        v.cols = 5;
+        myelin_train_opts b = o;
+        b.val = &v;
+        CHECK(myelin_train(net, &d, &b) == MYELIN_EINVAL && strstr(myelin_last_error(), "validation"), "bad val");
+    }
+    float out[8];
+    int32_t cls[8];
+    double l, a;
+    CHECK(myelin_predict_proba(net, &d, NULL, 1) == MYELIN_EINVAL, "predict_proba NULL out");
+    CHECK(myelin_predict_proba(net, &d, out, 0) == MYELIN_EINVAL, "ldo 0");
+    CHECK(myelin_predict(net, &d, NULL) == MYELIN_EINVAL, "predict NULL");
+    CHECK(myelin_evaluate(net, &d, NULL, NULL) == MYELIN_EINVAL, "evaluate NULLs");
+    myelin_dataset nt = d;
+    nt.labels = NULL;
+    CHECK(myelin_evaluate(net, &nt, &l, &a) == MYELIN_EINVAL, "evaluate without targets");
+    CHECK(myelin_predict(net, &nt, cls) == 0, "predict without targets is fine");
+    myelin_profile pr;
+    CHECK(myelin_net_profile(net, &pr) == MYELIN_EINVAL, "no profile yet");
+
+    /* callbacks stop training */
+    int calls = 0;
+    myelin_train_opts b = o;
+    b.on_batch = stop_after;
+    b.on_batch_user = &calls;
+    CHECK(myelin_train(net, &d, &b) == MYELIN_ESTOPPED && calls == 3, "on_batch stop: calls %d", calls);
+    myelin_epoch_stats last;
+    memset(&last, 0, sizeof last);
+    b = o;
+    b.on_epoch = stop_epoch;
+    b.on_epoch_user = &last;
+    b.val = &d;
+    CHECK(myelin_train(net, &d, &b) == MYELIN_ESTOPPED && last.epoch == 2, "on_epoch stop at %zu", last.epoch);
+    CHECK(last.samples == 8 && last.epochs == 10 && isfinite(last.loss) && isfinite(last.val_loss) &&
+          last.accuracy >= 0 && last.accuracy <= 1 && last.lr == o.lr, "epoch stats");
+    myelin_net_free(net);
+}
+
+TEST(train_nonfinite_keeps_last_good_weights)
+{
+    /* linear regression driven to overflow by a huge learning rate */
+    myelin_net *net;
+    if (!CHECK(myelin_net_create_str("2,1", MYELIN_LOSS_MSE, 1, &net) == 0, "%s", myelin_last_error()))
+        return;
+    float x[8] = {1e3f, 2e3f, -1e3f, 3e3f, 2e3f, -2e3f, 1e3f, 1e3f}, y[4] = {1, 2, 3, 4};
+    myelin_dataset d = {.rows = 4, .cols = 2, .x = x, .y = y, .y_cols = 1};
+    myelin_train_opts o;
+    myelin_train_opts_default(&o);
+    o.lr = 10.0f;
+    o.batch = 1;
+    o.epochs = 100;
+    int st = myelin_train(net, &d, &o);
+    CHECK(st == MYELIN_ENUMERIC, "status %d (%s)", st, myelin_last_error());
+    CHECK(strstr(myelin_last_error(), "loss") != NULL, "message: %s", myelin_last_error());
+    float w[2], b;
+    myelin_net_get_params(net, 0, w, &b);
+    CHECK(isfinite(w[0]) && isfinite(w[1]) && isfinite(b), "weights kept finite: %g %g %g", w[0], w[1], b);
+    double l, a;
+    CHECK(myelin_evaluate(net, &d, &l, &a) == 0 && isfinite(l), "the kept weights give a finite loss %g", l);
+    /* a NaN input stops at the first step and leaves the weights as they were */
+    float w0[2], b0;
+    myelin_net_get_params(net, 0, w0, &b0);
+    x[3] = NAN;
+    o.lr = 0.001f;
+    CHECK(myelin_train(net, &d, &o) == MYELIN_ENUMERIC, "NaN input");
+    myelin_net_get_params(net, 0, w, &b);
+    CHECK(!memcmp(w, w0, sizeof w) && b == b0, "weights untouched");
+    myelin_net_free(net);
+}
+
+TEST(train_profile_and_predict)
+{
+    myelin_net *net;
+    if (!CHECK(myelin_net_create_str("20,16:relu,8:sigmoid,3:softmax", MYELIN_LOSS_CE, 2, &net) == 0, "%s",
+               myelin_last_error()))
+        return;
+    enum { ROWS = 100 };
+    static uint8_t x[ROWS * 20];
+    static int32_t y[ROWS];
+    make_set(ROWS, 20, 3, x, y, 11);
+    myelin_dataset d = {.rows = ROWS, .cols = 20, .x_u8 = x, .labels = y};
+    float sc[20];
+    for (int j = 0; j < 20; j++)
+        sc[j] = 1.0f / 255;
+    myelin_net_set_input_transform(net, NULL, sc, 20);
+    myelin_train_opts o;
+    myelin_train_opts_default(&o);
+    o.epochs = 30;
+    o.batch = 16;
+    o.lr = 0.3f;
+    o.profile = 1;
+    CHECK(myelin_train(net, &d, &o) == 0, "%s", myelin_last_error());
+    myelin_profile p;
+    CHECK(myelin_net_profile(net, &p) == 0 && p.n_layers == 3, "profile");
+    double parts = p.shuffle + p.copy + p.loss + p.other;
+    for (int l = 0; l < 3; l++) {
+        const myelin_layer_profile *lp = &p.layer[l];
+        parts += lp->fwd_gemm + lp->fwd_act + lp->bwd_act + lp->bwd_gemm_dw + lp->bwd_gemm_dx + lp->update;
+    }
+    CHECK(p.total > 0 && parts <= p.total * 1.02 + 1e-4 && parts >= p.total * 0.98 - 1e-4,
+          "parts %g vs total %g", parts, p.total);
+    /* exact flop counts: 30 epochs x 100 rows */
+    CHECK(p.layer[0].flops_fwd == 30.0 * 100 * 2 * 20 * 16 && p.layer[1].flops_bwd == 30.0 * 100 * 2 * 16 * 8,
+          "flops %g %g", p.layer[0].flops_fwd, p.layer[1].flops_bwd);
+    CHECK(p.layer[0].flops_bwd == 0, "no input gradient for the first layer");
+    /* predict, predict_proba and evaluate agree */
+    float prob[ROWS * 3];
+    int32_t cls[ROWS];
+    double loss, acc;
+    CHECK(myelin_predict_proba(net, &d, prob, 3) == 0 && myelin_predict(net, &d, cls) == 0 &&
+          myelin_evaluate(net, &d, &loss, &acc) == 0, "%s", myelin_last_error());
+    double l2 = 0;
+    int right = 0, sums = 1;
+    for (int i = 0; i < ROWS; i++) {
+        int best = prob[i * 3 + 1] > prob[i * 3] ? 1 : 0;
+        best = prob[i * 3 + 2] > prob[i * 3 + best] ? 2 : best;
+        sums &= fabs(prob[i * 3] + prob[i * 3 + 1] + prob[i * 3 + 2] - 1) < 1e-5;
+        CHECK(best == cls[i], "row %d: predict %d, argmax %d", i, cls[i], best);
+        right += cls[i] == y[i];
+        l2 -= log(prob[i * 3 + y[i]]);
+    }
+    CHECK(sums, "probabilities sum to 1");
+    CHECK(fabs(acc - right / (double)ROWS) < 1e-12, "accuracy %g vs %g", acc, right / (double)ROWS);
+    CHECK(fabs(loss - l2 / ROWS) < 1e-4, "loss %g vs %g", loss, l2 / ROWS);
+    CHECK(acc > 0.9, "learned the separable set: accuracy %g", acc);
+    myelin_net_free(net);
+}
