@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""Myelin's benchmark driver (what `make bench` runs).
+
+Runs the Google Benchmark suite (build/bench/myelin-bench) one process per
+library and thread count, since two thread pools in one process spin against
+each other; then the Fashion-MNIST end-to-end runs of Myelin, PyTorch and
+NumPy, each in its own process; then bench/report.py. Writes
+bench/results/<hostname>-<date>/ (raw JSON under raw/, report.md, *.png) and
+prints the headline table.
+
+  bench/run.py [--level quick|default|full] [--build build] [--out DIR]
+               [--no-e2e] [--only REGEX]
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import report  # noqa: E402
+
+# Per level: Google Benchmark's minimum time per repetition, repetitions (the
+# report takes the median), and the end-to-end runs (net, batch, epochs; the
+# first epoch is a warm-up and the median of the others is reported).
+LEVELS = {
+    "quick": dict(min_time=0.03, reps=1,
+                  e2e=[("784-128-64-10", 128, 3)]),
+    "default": dict(min_time=0.04, reps=3,
+                    e2e=[("784-128-64-10", 128, 5), ("784-512-256-10", 128, 3)]),
+    "full": dict(min_time=0.2, reps=5,
+                 e2e=[("784-128-64-10", 32, 6), ("784-128-64-10", 128, 10),
+                      ("784-128-64-10", 256, 6), ("784-512-256-10", 128, 6)]),
+}
+E2E_LR = 0.05
+DATA_DIR = "/usr/share/datasets/fashion-mnist"
+PYTHON = "/usr/bin/python3"
+
+# Debian packages whose versions head the report.
+PACKAGES = ["gcc", "libbenchmark-dev", "libopenblas0-pthread", "libblis4-openmp", "libdnnl2",
+            "libxsmm-dev", "python3-torch", "python3-numpy", "python3-matplotlib", "libhwloc15"]
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine_info(build):
+    info = {"hostname": socket.gethostname(), "date": datetime.datetime.now().isoformat(timespec="seconds")}
+    lscpu = sh(["lscpu"])
+    for key, field in (("Model name", "cpu_model"), ("CPU family", "cpu_family"), ("Model", "cpu_model_number"),
+                       ("CPU(s)", "cpus"), ("Thread(s) per core", "threads_per_core"),
+                       ("L1d cache", "l1d"), ("L2 cache", "l2"), ("L3 cache", "l3")):
+        m = re.search(r"^%s:\s*(.+)$" % re.escape(key), lscpu, re.M)
+        if m:
+            info[field] = m.group(1).strip()
+    flags = re.search(r"^Flags:\s*(.+)$", lscpu, re.M)
+    fl = set(flags.group(1).split()) if flags else set()
+    info["isa_flags"] = [f for f in ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16",
+                                     "avx512_vnni", "amx_tile") if f in fl]
+    info["kernel"] = sh(["uname", "-r"]).strip()
+    versions = {}
+    for p in PACKAGES:
+        v = sh(["dpkg-query", "-W", "-f=${Version}", p]).strip()
+        if v:
+            versions[p] = v
+    info["packages"] = versions
+    myelin = os.path.join(build, "myelin")
+    info["myelin_info"] = sh([myelin, "info"]) if os.access(myelin, os.X_OK) else ""
+    env = dict(os.environ)
+    env.pop("MYELIN_ISA", None)
+    try:
+        info["myelin_isa_default"] = subprocess.run([os.path.join(build, "bench", "myelin-bench"), "--myelin_isa"],
+                                                    capture_output=True, text=True, env=env).stdout.strip()
+    except OSError:
+        info["myelin_isa_default"] = ""
+    return info
+
+
+def bench_env(impl, threads):
+    """The environment of one measuring process: every pool sized to `threads`;
+    OpenBLAS gets threads only where it is measured (libxsmm falls back to it),
+    elsewhere one, so an idle OpenBLAS pool never competes."""
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS=str(threads), MYELIN_NUM_THREADS=str(threads), BLIS_NUM_THREADS=str(threads),
+               OPENBLAS_NUM_THREADS=str(threads if impl in ("openblas", "libxsmm", "numpy", "torch") else 1))
+    env.pop("MYELIN_ISA", None)
+    return env
+
+
+def run_bench(binary, level, threads, regex, out_json, min_time, reps, peak, env, timeout=1800):
+    cmd = [binary, "--myelin_level=" + level, "--myelin_threads=%d" % threads,
+           "--benchmark_filter=" + regex, "--benchmark_out=" + out_json, "--benchmark_out_format=json",
+           "--benchmark_min_time=%g" % min_time, "--benchmark_repetitions=%d" % reps]
+    if peak:
+        cmd.append("--myelin_peak=%.2f" % peak)
+    if reps > 1:
+        cmd.append("--benchmark_report_aggregates_only=true")
+    t0 = time.time()
+    logf = out_json[:-5] + ".log"
+    with open(logf, "w") as lf:
+        try:
+            rc = subprocess.run(cmd, stdout=lf, stderr=subprocess.STDOUT, env=env, timeout=timeout).returncode
+        except subprocess.TimeoutExpired:
+            rc = "timeout"
+    return rc, time.time() - t0
+
+
+def list_groups(binary, level, threads):
+    out = subprocess.run([binary, "--myelin_level=" + level, "--myelin_threads=%d" % threads, "--myelin_list"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    groups = []
+    for name in out:
+        parts = name.split("/")
+        if parts[0] == "machine":
+            continue
+        g = (parts[0], parts[1])
+        if g not in groups:
+            groups.append(g)
+    return groups
+
+
+def run_e2e(build, raw, configs, threads_list, status):
+    fm = os.path.join(build, "bench", "myelin-fmnist")
+    have_data = os.path.exists(os.path.join(DATA_DIR, "train-images-idx3-ubyte.gz"))
+    if not have_data:
+        status["e2e"] = "skipped: no Fashion-MNIST under " + DATA_DIR
+        log("e2e: " + status["e2e"])
+        return
+    try:
+        import torch  # noqa: F401
+        have_torch = True
+    except Exception:
+        have_torch = False
+    for net, batch, epochs in configs:
+        for t in threads_list:
+            common = ["--net", net, "--batch", str(batch), "--epochs", str(epochs), "--lr", str(E2E_LR),
+                      "--threads", str(t), "--data", DATA_DIR]
+            runs = [("myelin", [fm] + common)]
+            runs.append(("numpy", [PYTHON, os.path.join(HERE, "py_mlp.py"), "--impl", "numpy"] + common))
+            if have_torch:
+                runs.append(("torch", [PYTHON, os.path.join(HERE, "py_mlp.py"), "--impl", "torch"] + common))
+            for impl, cmd in runs:
+                env = bench_env(impl, t)
+                if impl == "torch" and t > 1:
+                    # Without these PyTorch's OpenMP and OpenBLAS pools spin against
+                    # each other and two threads run several times slower than one.
+                    env["OMP_WAIT_POLICY"] = "PASSIVE"
+                tag = "e2e-%s-%s-b%d-t%d" % (impl, net, batch, t)
+                t0 = time.time()
+                try:
+                    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+                    ok = p.returncode == 0
+                    out, err = p.stdout, p.stderr
+                except subprocess.TimeoutExpired:
+                    ok, out, err = False, "", "timeout"
+                dt = time.time() - t0
+                if ok:
+                    try:
+                        rec = json.loads(out.strip().splitlines()[-1])
+                        rec["env"] = {k: env[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                          "OMP_WAIT_POLICY") if k in env}
+                        with open(os.path.join(raw, tag + ".json"), "w") as f:
+                            json.dump(rec, f, indent=1)
+                    except (ValueError, IndexError):
+                        ok, err = False, "no JSON in output: " + out[-500:]
+                if not ok:
+                    status[tag] = "failed: " + err.strip()[-300:]
+                log("  %-44s %6.1f s %s" % (tag, dt, "ok" if ok else "FAILED " + err.strip()[-200:]))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--level", choices=sorted(LEVELS), default="default")
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--no-e2e", action="store_true", help="skip the Fashion-MNIST end-to-end runs")
+    ap.add_argument("--only", default=None, help="regex on 'family/impl' groups to run (debugging)")
+    a = ap.parse_args(argv)
+    lv = LEVELS[a.level]
+    build = os.path.join(ROOT, a.build) if not os.path.isabs(a.build) else a.build
+    binary = os.path.join(build, "bench", "myelin-bench")
+    if not os.access(binary, os.X_OK):
+        log("run.py: %s not built (make -f bench/bench.mk bench-build)" % binary)
+        return 1
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = a.out or os.path.join(HERE, "results", "%s-%s" % (socket.gethostname(), stamp))
+    raw = os.path.join(out, "raw")
+    os.makedirs(raw, exist_ok=True)
+    t_start = time.time()
+    status = {}
+
+    info = machine_info(build)
+    info.update(level=a.level, min_time=lv["min_time"], repetitions=lv["reps"],
+                command="make bench" + {"quick": " QUICK=1", "full": " FULL=1"}.get(a.level, ""))
+    log("bench: %s, %s, level %s -> %s" % (info.get("cpu_model", "?"), info["hostname"], a.level, out))
+
+    # 1. The machine: FMA peak per width and thread count, core-to-core latency.
+    env = bench_env("machine", 2)
+    run_bench(binary, a.level, 1, "^machine/", os.path.join(raw, "machine-before.json"), 0.1, 3, 0, env)
+    peaks = report.machine_peaks(report.load_gbench(os.path.join(raw, "machine-before.json")))
+    log("  FMA peak GFLOP/s: %s" % ", ".join("%s %.0f" % (k, v) for k, v in sorted(peaks.items())))
+
+    # 2. Google Benchmark families, one process per (family, impl, threads).
+    for t in (1, 2):
+        for family, impl in list_groups(binary, a.level, t):
+            if a.only and not re.search(a.only, family + "/" + impl):
+                continue
+            peak = max(peaks.get("t%d/ymm" % t, 0), peaks.get("t%d/zmm" % t, 0))
+            tag = "%s-%s-t%d" % (family, impl, t)
+            rc, dt = run_bench(binary, a.level, t, "^%s/%s/t%d/" % (family, re.escape(impl), t),
+                               os.path.join(raw, tag + ".json"), lv["min_time"], lv["reps"], peak,
+                               bench_env(impl, t))
+            if rc != 0:
+                status[tag] = "exit %s" % rc
+            log("  %-44s %6.1f s%s" % (tag, dt, "" if rc == 0 else "  FAILED (%s)" % rc))
+
+    # 3. End to end on Fashion-MNIST: Myelin, NumPy, PyTorch, each in its own process.
+    if not a.no_e2e:
+        run_e2e(build, raw, lv["e2e"], (1, 2), status)
+
+    # 4. The latency again: two-thread figures depend on where the host put the vCPUs.
+    run_bench(binary, a.level, 1, "^machine/c2c", os.path.join(raw, "machine-after.json"), 0.1, 3, 0, env)
+
+    info["status"] = status
+    info["seconds"] = round(time.time() - t_start, 1)
+    with open(os.path.join(raw, "machine.json"), "w") as f:
+        json.dump(info, f, indent=1)
+    headline = report.generate(out)
+    print(headline)
+    latest = os.path.join(HERE, "results", "latest")
+    if a.out is None:
+        try:
+            if os.path.islink(latest) or os.path.exists(latest):
+                os.remove(latest)
+            os.symlink(os.path.basename(out), latest)
+        except OSError:
+            pass
+    log("bench: %.0f s; report %s" % (time.time() - t_start, os.path.join(out, "report.md")))
+    return 1 if status else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
