@@ -51,18 +51,23 @@ static inline void gather_row(const myelin_net *net, const myelin_dataset *d, si
     const float *off = net->in_offset, *sc = net->in_scale;
     if (d->x_u8) {
         const uint8_t *s = d->x_u8 + src * n;
-        if (net->has_transform)
+        /* omp simd: the build's -O2 cost model would leave these scalar */
+        if (net->has_transform) {
+#pragma omp simd
             for (size_t j = 0; j < n; j++)
                 dst[j] = ((float)s[j] - off[j]) * sc[j];
-        else
+        } else {
+#pragma omp simd
             for (size_t j = 0; j < n; j++)
                 dst[j] = (float)s[j];
+        }
     } else {
         const float *s = d->x + src * n;
-        if (net->has_transform)
+        if (net->has_transform) {
+#pragma omp simd
             for (size_t j = 0; j < n; j++)
                 dst[j] = (s[j] - off[j]) * sc[j];
-        else
+        } else
             memcpy(dst, s, n * sizeof(float));
     }
 }
@@ -92,6 +97,15 @@ void myl_gather_batch(const myelin_net *net, const myelin_dataset *d, const uint
         if (par)
             myl_pin_team();
         size_t src = idx ? idx[first + i] : first + i;
+        if (idx && i + 4 < r) {
+            /* shuffled rows are scattered over the whole set: fetch the row
+               four ahead while this one converts */
+            const char *ahead = d->x_u8 ? (const char *)(d->x_u8 + (size_t)idx[first + i + 4] * n)
+                                        : (const char *)(d->x + (size_t)idx[first + i + 4] * n);
+            const size_t bytes = d->x_u8 ? n : n * sizeof(float);
+            for (size_t o = 0; o < bytes; o += 64)
+                __builtin_prefetch(ahead + o);
+        }
         gather_row(net, d, src, x + i * n);
         if (want_t)
             target_row(d, src, outputs, t + i * outputs);

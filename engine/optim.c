@@ -20,46 +20,46 @@ void myl_opt_update(const myl_opt_cfg *c, size_t n, float *w, float *g, float *s
     const int par = threads > 1 && n >= 32768;
     /* One loop per optimiser (the switch outside) so each vectorises. */
     if (l1 != 0.0f || l2 != 0.0f) {
-#pragma omp parallel for schedule(static) num_threads(threads) if (par)
+#pragma omp parallel for simd schedule(static) num_threads(threads) if (par)
         for (size_t i = 0; i < n; i++)
             g[i] += l2 * w[i] + (w[i] > 0.0f ? l1 : w[i] < 0.0f ? -l1 : 0.0f);
     }
     switch (opt) {
     case MYELIN_OPT_SGD:
-#pragma omp parallel for schedule(static) num_threads(threads) if (par)
+#pragma omp parallel for simd schedule(static) num_threads(threads) if (par)
         for (size_t i = 0; i < n; i++)
             w[i] -= lr * g[i];
         break;
     case MYELIN_OPT_MOMENTUM: /* v = mu v + g; w -= lr v */
-#pragma omp parallel for schedule(static) num_threads(threads) if (par)
+#pragma omp parallel for simd schedule(static) num_threads(threads) if (par)
         for (size_t i = 0; i < n; i++) {
             s1[i] = mu * s1[i] + g[i];
             w[i] -= lr * s1[i];
         }
         break;
     case MYELIN_OPT_NESTEROV: /* v = mu v + g; w -= lr (g + mu v) */
-#pragma omp parallel for schedule(static) num_threads(threads) if (par)
+#pragma omp parallel for simd schedule(static) num_threads(threads) if (par)
         for (size_t i = 0; i < n; i++) {
             s1[i] = mu * s1[i] + g[i];
             w[i] -= lr * (g[i] + mu * s1[i]);
         }
         break;
     case MYELIN_OPT_ADAGRAD: /* s += g^2; w -= lr g / (sqrt(s) + eps) */
-#pragma omp parallel for schedule(static) num_threads(threads) if (par)
+#pragma omp parallel for simd schedule(static) num_threads(threads) if (par)
         for (size_t i = 0; i < n; i++) {
             s1[i] += g[i] * g[i];
             w[i] -= lr * g[i] / (sqrtf(s1[i]) + eps);
         }
         break;
     case MYELIN_OPT_RMSPROP: /* s = rho s + (1-rho) g^2; w -= lr g / (sqrt(s) + eps) */
-#pragma omp parallel for schedule(static) num_threads(threads) if (par)
+#pragma omp parallel for simd schedule(static) num_threads(threads) if (par)
         for (size_t i = 0; i < n; i++) {
             s1[i] = rho * s1[i] + (1.0f - rho) * g[i] * g[i];
             w[i] -= lr * g[i] / (sqrtf(s1[i]) + eps);
         }
         break;
     case MYELIN_OPT_ADAM:
-#pragma omp parallel for schedule(static) num_threads(threads) if (par)
+#pragma omp parallel for simd schedule(static) num_threads(threads) if (par)
         for (size_t i = 0; i < n; i++) {
             s1[i] = b1 * s1[i] + (1.0f - b1) * g[i];
             s2[i] = b2 * s2[i] + (1.0f - b2) * g[i] * g[i];

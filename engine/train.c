@@ -260,9 +260,11 @@ static void column_sums(size_t r, size_t n, const float *g, float *out)
 {
     for (size_t j = 0; j < n; j++)
         out[j] = 0.0f;
-    for (size_t i = 0; i < r; i++)
+    for (size_t i = 0; i < r; i++) {
+#pragma omp simd
         for (size_t j = 0; j < n; j++)
             out[j] += g[i * n + j];
+    }
 }
 
 /* Learning rate of each layer for this epoch (opts NULL: gradients only). */
@@ -305,9 +307,11 @@ static void backward(train_ws *ws, size_t r, uint64_t step, const update_plan *p
                 if (lp)
                     lap(ws, &lp->bwd_gemm_dw);
                 float *b = net->b[l];
-                for (size_t i = 0; i < r; i++)
+                for (size_t i = 0; i < r; i++) {
+#pragma omp simd
                     for (size_t j = 0; j < n; j++)
                         b[j] -= lr * g[i * n + j];
+                }
                 if (lp)
                     lap(ws, &lp->update);
             }
