@@ -1,0 +1,57 @@
+/* cli.h - shared pieces of the `myelin` tool: option parsing, messages,
+   data sets by name. The tool uses the public API only. */
+#ifndef MYL_CLI_H
+#define MYL_CLI_H
+
+#include "myelin.h"
+
+#include <stddef.h>
+
+typedef enum { OPT_FLAG, OPT_STR, OPT_INT, OPT_SIZE, OPT_FLOAT } cli_kind;
+
+typedef struct {
+    const char *name;   /* long name without the dashes        */
+    cli_kind kind;
+    void *dst;          /* int, const char *, long, size_t, float */
+    const char *meta;   /* value placeholder in --help          */
+    const char *help;
+} cli_opt;
+
+/* Parses argv[1..] into opts. Returns 0 to go on, 1 when --help was printed
+   (exit 0), 2 after a one-line error on stderr (exit 2). */
+int cli_parse(const char *cmd, const char *usage, const cli_opt *opts, int argc, char **argv);
+/* Prints "myelin CMD: message" on stderr; returns 1 (the exit status). */
+int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Maps value to its index in names (n entries); else an error naming opt. */
+int cli_choice(const char *cmd, const char *opt, const char *value, const char *const *names, int n, int *out);
+
+/* Options every command shares: threads, ISA, pinning. */
+typedef struct {
+    long threads;
+    const char *isa;
+    int pin;
+} cli_machine;
+int cli_apply_machine(const char *cmd, const cli_machine *m);
+
+/* Data sets by name: fashion-mnist | mnist:DIR | csv:FILE | xor | table3. */
+typedef struct {
+    const char *label;   /* CSV label column: name, index, "last" or "none" */
+    const char *header;  /* CSV header: auto, yes, no                      */
+    const char *binary;  /* 0/1 targets: odd, even, or a list of classes  */
+    size_t limit;        /* keep the first N rows (0 = all)                */
+} cli_data_opts;
+
+/* part 0: the training part, 1: the test part. *found = 0 when the set has
+   no test part (a CSV file): then out is empty and 0 is returned. */
+int cli_load_data(const char *cmd, const char *spec, int part, const cli_data_opts *o, myelin_data *out,
+                  int *found);
+
+/* The net's input width and outputs against the data's columns and classes. */
+int cli_check_fit(const char *cmd, const myelin_net *net, const myelin_data *d, const char *what);
+
+int cmd_info(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+
+#endif

@@ -1,0 +1,455 @@
+/* myelin train: data, network, optimiser and schedule from the command line;
+   a progress bar on a terminal, one line (or JSON object) per epoch, a
+   history CSV, a time profile, Ctrl-C to stop and save. */
+#include "cli.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig) { (void)sig; interrupted = 1; }
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct {
+    int bar, json, quiet;
+    FILE *history;
+    double epoch_start, last_draw, train_seconds;
+    size_t samples, epochs_done;
+} progress;
+
+static int on_batch(size_t done, size_t total, double loss, void *user)
+{
+    progress *p = user;
+    if (p->bar) {
+        double t = now();
+        if (t - p->last_draw >= 0.1 || done == total) {
+            p->last_draw = t;
+            double el = t - p->epoch_start, rate = el > 0 ? (double)done / el : 0;
+            double eta = rate > 0 ? (double)(total - done) / rate : 0;
+            int w = 24, fill = total ? (int)((double)w * (double)done / (double)total) : w;
+            char bar[32];
+            for (int i = 0; i < w; i++)
+                bar[i] = i < fill ? '#' : '-';
+            bar[w] = 0;
+            fprintf(stderr, "\r  %zu/%zu [%s] %.0f samples/s  loss %.4f  %.1f s left \033[K", done, total, bar, rate,
+                    loss, eta);
+            fflush(stderr);
+        }
+    }
+    return interrupted;
+}
+
+static void json_num(FILE *f, const char *key, double v, int last)
+{
+    if (isfinite(v))
+        fprintf(f, "\"%s\":%.6g%s", key, v, last ? "" : ",");
+    else
+        fprintf(f, "\"%s\":null%s", key, last ? "" : ",");
+}
+
+static void csv_num(FILE *f, double v, const char *sep)
+{
+    if (isfinite(v))
+        fprintf(f, "%.6g", v);
+    fputs(sep, f);
+}
+
+static int on_epoch(const myelin_epoch_stats *s, void *user)
+{
+    progress *p = user;
+    if (p->bar)
+        fprintf(stderr, "\r\033[K");
+    p->epoch_start = now();
+    p->samples += s->samples;
+    p->train_seconds += s->seconds;
+    p->epochs_done = s->epoch;
+    if (p->json) {
+        printf("{\"epoch\":%zu,\"epochs\":%zu,", s->epoch, s->epochs);
+        json_num(stdout, "loss", s->loss, 0);
+        json_num(stdout, "accuracy", s->accuracy, 0);
+        json_num(stdout, "val_loss", s->val_loss, 0);
+        json_num(stdout, "val_accuracy", s->val_accuracy, 0);
+        json_num(stdout, "seconds", s->seconds, 0);
+        json_num(stdout, "lr", s->lr, 0);
+        json_num(stdout, "samples_per_second", s->seconds > 0 ? (double)s->samples / s->seconds : NAN, 1);
+        printf("}\n");
+    } else if (!p->quiet) {
+        printf("epoch %*zu/%zu  loss %.4f  acc %.4f", s->epochs >= 10 ? 2 : 1, s->epoch, s->epochs, s->loss,
+               s->accuracy);
+        if (isfinite(s->val_loss))
+            printf("  val_loss %.4f  val_acc %.4f", s->val_loss, s->val_accuracy);
+        printf("  %.2f s  %.0f samples/s\n", s->seconds, s->seconds > 0 ? (double)s->samples / s->seconds : 0.0);
+    }
+    fflush(stdout);
+    if (p->history) {
+        fprintf(p->history, "%zu,", s->epoch);
+        csv_num(p->history, s->loss, ",");
+        csv_num(p->history, s->accuracy, ",");
+        csv_num(p->history, s->val_loss, ",");
+        csv_num(p->history, s->val_accuracy, ",");
+        csv_num(p->history, s->seconds, ",");
+        csv_num(p->history, s->lr, "\n");
+        fflush(p->history);
+    }
+    return interrupted;
+}
+
+static void print_profile(const myelin_net *net)
+{
+    myelin_profile pr;
+    if (myelin_net_profile(net, &pr)) {
+        fprintf(stderr, "myelin train: no profile: %s\n", myelin_last_error());
+        return;
+    }
+    double tot = pr.total > 0 ? pr.total : 1e-12, sum = pr.shuffle + pr.copy + pr.loss + pr.other;
+    printf("\nprofile (ms)  %9s %9s %9s %9s %9s %9s %9s %6s %8s\n", "fwd_gemm", "fwd_act", "bwd_act", "dW_gemm",
+           "dX_gemm", "update", "layer", "share", "GFLOP/s");
+    for (size_t l = 0; l < pr.n_layers; l++) {
+        const myelin_layer_profile *q = &pr.layer[l];
+        double layer = q->fwd_gemm + q->fwd_act + q->bwd_act + q->bwd_gemm_dw + q->bwd_gemm_dx + q->update;
+        double gemm = q->fwd_gemm + q->bwd_gemm_dw + q->bwd_gemm_dx;
+        sum += layer;
+        printf("layer %-7zu %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %5.1f%% %8.1f\n", l, 1e3 * q->fwd_gemm,
+               1e3 * q->fwd_act, 1e3 * q->bwd_act, 1e3 * q->bwd_gemm_dw, 1e3 * q->bwd_gemm_dx, 1e3 * q->update,
+               1e3 * layer, 100 * layer / tot, gemm > 0 ? (q->flops_fwd + q->flops_bwd) / gemm / 1e9 : 0.0);
+    }
+    printf("shuffle %.1f ms, copies %.1f ms, loss %.1f ms, other %.1f ms\n", 1e3 * pr.shuffle, 1e3 * pr.copy,
+           1e3 * pr.loss, 1e3 * pr.other);
+    printf("total %.1f ms measured; the parts add up to %.1f ms (%.1f%%)\n", 1e3 * pr.total, 1e3 * sum,
+           100 * sum / tot);
+}
+
+/* Parses "a" or "a,b,c" floats into v (n wanted, a single value is
+   repeated); 0 on success. */
+static int float_list(const char *cmd, const char *opt, const char *s, float *v, size_t n)
+{
+    size_t k = 0;
+    const char *p = s;
+    while (*p && k < n) {
+        char *end;
+        double x = strtod(p, &end);
+        if (end == p || !isfinite(x) || (*end && *end != ','))
+            return cli_error(cmd, "--%s: \"%s\" is not a number or a list of numbers", opt, s);
+        v[k++] = (float)x;
+        p = *end ? end + 1 : end;
+    }
+    if (*p || (k != 1 && k != n))
+        return cli_error(cmd, "--%s: %zu values for %zu layers", opt, k + (*p ? 1 : 0), n);
+    for (; k < n; k++)
+        v[k] = v[0];
+    return 0;
+}
+
+static const char *const loss_names[] = {"mse", "mae", "bce", "bce_logits", "ce", "softmax_ce"};
+static const char *const opt_names[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"};
+static const char *const sched_names[] = {"constant", "step", "exp"};
+static const char *const init_names[] = {"glorot_uniform", "glorot_normal", "he_normal",
+                                         "he_uniform", "uniform", "normal"};
+static const char *const prep_names[] = {"auto", "none", "scale", "standardize"};
+
+int cmd_train(int argc, char **argv)
+{
+    const char *cmd = "train";
+    myelin_train_opts to;
+    myelin_train_opts_default(&to);
+    cli_machine m = {0, NULL, 0};
+    cli_data_opts dopt = {NULL, "auto", NULL, 0};
+    const char *data = NULL, *test = NULL, *layers = NULL, *loss = NULL, *opt = "sgd", *sched = "constant";
+    const char *init = NULL, *init_scale = NULL, *bias_init = NULL, *dropout = NULL, *in_dropout = NULL;
+    const char *dropconnect = NULL, *lr_mult = NULL, *save = NULL, *history = NULL, *prep = "auto";
+    long seed = 1;
+    size_t test_limit = 0;
+    float val = 0, slope = myelin_leaky_slope();
+    int json = 0, profile = 0, quiet = 0, no_shuffle = 0, scale = 0, standardize = 0;
+    const cli_opt opts[] = {
+        {"data", OPT_STR, &data, "SET", "fashion-mnist | mnist:DIR | csv:FILE | xor | table3"},
+        {"test", OPT_STR, &test, "SET", "test set (default: the set's test part; none for csv)"},
+        {"label", OPT_STR, &dopt.label, "COL", "CSV label column: name, index, last or none (default last)"},
+        {"header", OPT_STR, &dopt.header, "auto|yes|no", "CSV header line"},
+        {"limit", OPT_SIZE, &dopt.limit, "N", "use the first N training rows (0: all)"},
+        {"test-limit", OPT_SIZE, &test_limit, "N", "use the first N test rows (0: all)"},
+        {"val", OPT_FLOAT, &val, "F", "fraction of the training rows held out for validation (seeded)"},
+        {"binary", OPT_STR, &dopt.binary, "RULE", "0/1 targets from classes: odd, even or a list like 3,5"},
+        {"prep", OPT_STR, &prep, "P", "inputs: auto (bytes scaled to [0,1]), none, scale, standardize"},
+        {"scale", OPT_FLAG, &scale, NULL, "same as --prep scale"},
+        {"standardize", OPT_FLAG, &standardize, NULL, "same as --prep standardize (statistics saved in the model)"},
+        {"layers", OPT_STR, &layers, "DESC", "IN,UNITS:ACT[:opt...],... (default IN,64:relu,CLASSES:softmax)"},
+        {"loss", OPT_STR, &loss, "L", "mse mae bce bce_logits ce softmax_ce (default from the output layer)"},
+        {"init", OPT_STR, &init, "I", "every layer: glorot_uniform glorot_normal he_normal he_uniform uniform normal"},
+        {"init-scale", OPT_STR, &init_scale, "R", "range/sigma of uniform/normal init"},
+        {"bias-init", OPT_STR, &bias_init, "R", "biases U(-R,R) (0: zero)"},
+        {"leaky-slope", OPT_FLOAT, &slope, "S", "slope of leaky_relu below 0"},
+        {"opt", OPT_STR, &opt, "O", "sgd momentum nesterov adagrad rmsprop adam"},
+        {"lr", OPT_FLOAT, &to.lr, "F", "learning rate"},
+        {"momentum", OPT_FLOAT, &to.momentum, "F", "momentum, nesterov"},
+        {"beta1", OPT_FLOAT, &to.beta1, "F", "adam"},
+        {"beta2", OPT_FLOAT, &to.beta2, "F", "adam"},
+        {"rho", OPT_FLOAT, &to.rho, "F", "rmsprop"},
+        {"eps", OPT_FLOAT, &to.eps, "F", "adagrad, rmsprop, adam"},
+        {"schedule", OPT_STR, &sched, "S", "learning rate: constant, step, exp"},
+        {"decay", OPT_FLOAT, &to.decay, "F", "step: lr *= F every --decay-epochs; exp: lr *= F each epoch"},
+        {"decay-epochs", OPT_SIZE, &to.decay_epochs, "N", "step schedule period"},
+        {"layer-decay", OPT_FLOAT, &to.layer_decay, "F", "layer i learns at lr / F^i (1: off)"},
+        {"lr-mult", OPT_STR, &lr_mult, "F[,F...]", "learning-rate multiplier, one or one per layer"},
+        {"l1", OPT_FLOAT, &to.l1, "F", "L1 penalty on weights"},
+        {"l2", OPT_FLOAT, &to.l2, "F", "L2 penalty on weights"},
+        {"dropout", OPT_STR, &dropout, "P", "drop each input of the layers after the first (inverted dropout)"},
+        {"input-dropout", OPT_STR, &in_dropout, "P", "drop each input of the first layer"},
+        {"dropconnect", OPT_STR, &dropconnect, "P[,P...]", "drop each weight while training"},
+        {"epochs", OPT_SIZE, &to.epochs, "N", "passes over the training rows"},
+        {"batch", OPT_SIZE, &to.batch, "N", "minibatch size (>= rows: full batch)"},
+        {"no-shuffle", OPT_FLAG, &no_shuffle, NULL, "keep the order of the rows"},
+        {"seed", OPT_INT, &seed, "N", "initialisation, shuffling, dropout, validation split"},
+        {"threads", OPT_INT, &m.threads, "N", "threads (0: one per physical core)"},
+        {"isa", OPT_STR, &m.isa, "NAME", "kernel path: auto scalar avx2 avx512 neon"},
+        {"pin", OPT_FLAG, &m.pin, NULL, "pin threads one per core"},
+        {"save", OPT_STR, &save, "FILE", "write the model (atomically) after training or Ctrl-C"},
+        {"history", OPT_STR, &history, "FILE", "per-epoch figures as CSV (scripts/plot_history.py)"},
+        {"json", OPT_FLAG, &json, NULL, "one JSON object per epoch and a final one"},
+        {"profile", OPT_FLAG, &profile, NULL, "print where the training time went"},
+        {"quiet", OPT_FLAG, &quiet, NULL, "no epoch lines"},
+        {NULL, 0, NULL, NULL, NULL},
+    };
+    int rc = cli_parse(cmd, "usage: myelin train --data SET [options]\n"
+                            "  e.g. myelin train --data fashion-mnist --layers 784,128:relu,64:relu,10:softmax "
+                            "--lr 0.05 --batch 128 --save model.myl",
+                       opts, argc, argv);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+
+    int loss_i = -1, opt_i, sched_i, init_i = -1, prep_i;
+    if (cli_choice(cmd, "opt", opt, opt_names, 6, &opt_i) || cli_choice(cmd, "schedule", sched, sched_names, 3, &sched_i) ||
+        (loss && cli_choice(cmd, "loss", loss, loss_names, 6, &loss_i)) ||
+        (init && cli_choice(cmd, "init", init, init_names, 6, &init_i)) ||
+        cli_choice(cmd, "prep", prep, prep_names, 4, &prep_i))
+        return 2;
+    if (scale + standardize > 1 || ((scale || standardize) && prep_i != 0))
+        return cli_error(cmd, "choose one of --prep, --scale, --standardize"), 2;
+    if (scale)
+        prep_i = 2;
+    if (standardize)
+        prep_i = 3;
+    if (!(val >= 0 && val < 1))
+        return cli_error(cmd, "--val: %g is not in [0, 1)", (double)val), 2;
+    if (seed < 0)
+        return cli_error(cmd, "--seed: %ld < 0", seed), 2;
+    if (myelin_set_leaky_slope(slope))
+        return cli_error(cmd, "--leaky-slope: %s", myelin_last_error()), 2;
+    if (cli_apply_machine(cmd, &m))
+        return 1;
+    to.opt = (myelin_optimizer)opt_i;
+    to.schedule = (myelin_schedule)sched_i;
+    to.shuffle = !no_shuffle;
+    to.seed = (uint64_t)seed;
+    to.profile = profile;
+
+    /* Data: training part, test part, validation split. */
+    myelin_data tr, te = {0}, va = {0};
+    int found, have_test = 0;
+    if (cli_load_data(cmd, data, 0, &dopt, &tr, &found))
+        return 1;
+    cli_data_opts topt = dopt;
+    topt.limit = test_limit;
+    if (cli_load_data(cmd, test ? test : data, test ? 0 : 1, &topt, &te, &found)) {
+        myelin_data_free(&tr);
+        return 1;
+    }
+    have_test = found;
+    rc = 1;
+    myelin_net *net = NULL;
+    FILE *hist = NULL;
+    if (!tr.labels) {
+        cli_error(cmd, "the training data has no label column");
+        goto out;
+    }
+    if (val > 0 && myelin_data_split(&tr, val, (uint64_t)seed, &va)) {
+        cli_error(cmd, "--val: %s", myelin_last_error());
+        goto out;
+    }
+
+    /* Network: the description, then the command line's per-layer overrides. */
+    char auto_layers[128];
+    if (!layers) {
+        size_t k = tr.n_classes > 2 ? tr.n_classes : 1;
+        snprintf(auto_layers, sizeof auto_layers, "%zu,64:relu,%zu:%s", tr.cols, k, k > 1 ? "softmax" : "sigmoid");
+        layers = auto_layers;
+    }
+    if (myelin_net_create_str(layers, MYELIN_LOSS_MSE, (uint64_t)seed, &net)) {
+        cli_error(cmd, "--layers: %s", myelin_last_error());
+        goto out;
+    }
+    size_t nl = myelin_net_num_layers(net);
+    myelin_layer_spec spec[MYELIN_MAX_LAYERS];
+    float fv[MYELIN_MAX_LAYERS];
+    for (size_t l = 0; l < nl; l++)
+        myelin_net_layer(net, l, &spec[l]);
+    if (init_i >= 0)
+        for (size_t l = 0; l < nl; l++)
+            spec[l].init = (myelin_init)init_i;
+#define OVERRIDE(str, name, field, first)                                                                      \
+    if (str) {                                                                                                 \
+        if (float_list(cmd, name, str, fv, nl))                                                                \
+            goto out;                                                                                          \
+        for (size_t l = (first); l < nl; l++)                                                                  \
+            spec[l].field = fv[l];                                                                             \
+    }
+    OVERRIDE(init_scale, "init-scale", init_scale, 0)
+    OVERRIDE(bias_init, "bias-init", bias_init, 0)
+    OVERRIDE(lr_mult, "lr-mult", lr_mult, 0)
+    OVERRIDE(dropconnect, "dropconnect", dropconnect, 0)
+    OVERRIDE(dropout, "dropout", dropout, 1)
+#undef OVERRIDE
+    if (in_dropout) {
+        char *end;
+        double p = strtod(in_dropout, &end);
+        if (end == in_dropout || *end || !isfinite(p)) {
+            cli_error(cmd, "--input-dropout: \"%s\" is not a number", in_dropout);
+            goto out;
+        }
+        spec[0].dropout = (float)p;
+    }
+    myelin_act out_act = spec[nl - 1].act;
+    if (loss_i < 0)
+        loss_i = out_act == MYELIN_ACT_SOFTMAX ? MYELIN_LOSS_CE
+                 : (out_act == MYELIN_ACT_SIGMOID && spec[nl - 1].units == 1) ? MYELIN_LOSS_BCE
+                                                                              : MYELIN_LOSS_MSE;
+    myelin_net_spec ns = {myelin_net_inputs(net), nl, spec, (myelin_loss)loss_i};
+    myelin_net_free(net);
+    net = NULL;
+    if (myelin_net_create(&ns, (uint64_t)seed, &net)) {
+        cli_error(cmd, "%s", myelin_last_error());
+        goto out;
+    }
+    if (cli_check_fit(cmd, net, &tr, "training") || (have_test && cli_check_fit(cmd, net, &te, "test")))
+        goto out;
+
+    /* Input preprocessing, from the training rows only; kept in the model. */
+    if (prep_i == 0)
+        prep_i = tr.x_u8 ? 2 : 1;
+    if (prep_i >= 2) {
+        float *st = malloc(2 * tr.cols * sizeof *st);
+        int e = !st || (prep_i == 2 ? myelin_data_scale_stats(&tr, st, st + tr.cols, tr.cols)
+                                    : myelin_data_standardize_stats(&tr, st, st + tr.cols, tr.cols)) ||
+                myelin_net_set_input_transform(net, st, st + tr.cols, tr.cols);
+        free(st);
+        if (e) {
+            cli_error(cmd, "--prep: %s", myelin_last_error());
+            goto out;
+        }
+    }
+
+    if (history) {
+        hist = fopen(history, "w");
+        if (!hist) {
+            cli_error(cmd, "--history %s: cannot write", history);
+            goto out;
+        }
+        fprintf(hist, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr\n");
+    }
+    if (!json && !quiet) {
+        char sum[4096];
+        if (myelin_net_summary(net, sum, sizeof sum) == 0)
+            fputs(sum, stdout);
+        printf("data: %s, %zu training rows x %zu %s, %zu classes%s", data, tr.rows, tr.cols,
+               tr.x_u8 ? "bytes" : "floats", tr.n_classes, prep_i == 2 ? " (scaled)" : prep_i == 3 ? " (standardized)" : "");
+        if (va.rows)
+            printf(", %zu validation", va.rows);
+        if (have_test)
+            printf(", %zu test", te.rows);
+        printf("\ntraining: %s lr %g, batch %zu, %zu epochs, %d threads, %s kernels\n", opt_names[opt_i],
+               (double)to.lr, to.batch, to.epochs, myelin_num_threads(), myelin_isa());
+        fflush(stdout);
+    }
+
+    progress pg = {0};
+    pg.bar = !json && !quiet && isatty(STDERR_FILENO);
+    pg.json = json;
+    pg.quiet = quiet;
+    pg.history = hist;
+    myelin_dataset trv = myelin_data_view(&tr), vav = myelin_data_view(&va);
+    if (va.rows)
+        to.val = &vav;
+    to.on_batch = on_batch;
+    to.on_batch_user = &pg;
+    to.on_epoch = on_epoch;
+    to.on_epoch_user = &pg;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C ends the program at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    double t0 = now();
+    pg.epoch_start = t0;
+    int st = myelin_train(net, &trv, &to);
+    double wall = now() - t0;
+    sigaction(SIGINT, &old, NULL);
+    if (pg.bar)
+        fprintf(stderr, "\r\033[K");
+    if (st == MYELIN_ESTOPPED && interrupted) {
+        fprintf(stderr, "myelin train: interrupted after %zu complete epochs\n", pg.epochs_done);
+        if (save) {
+            if (myelin_net_save(net, save))
+                cli_error(cmd, "--save: %s", myelin_last_error());
+            else
+                fprintf(stderr, "myelin train: saved %s\n", save);
+        }
+        rc = 130;
+        goto out;
+    }
+    if (st) {
+        cli_error(cmd, "%s", myelin_last_error());
+        goto out;
+    }
+
+    double tl = NAN, ta = NAN;
+    myelin_dataset tev = myelin_data_view(&te);
+    if (have_test && myelin_evaluate(net, &tev, &tl, &ta)) {
+        cli_error(cmd, "test: %s", myelin_last_error());
+        goto out;
+    }
+    double sps = pg.train_seconds > 0 ? (double)pg.samples / pg.train_seconds : NAN;
+    if (json) {
+        printf("{\"final\":true,");
+        json_num(stdout, "test_loss", tl, 0);
+        json_num(stdout, "test_accuracy", ta, 0);
+        printf("\"test_samples\":%zu,\"epochs\":%zu,", have_test ? te.rows : 0, pg.epochs_done);
+        json_num(stdout, "seconds", wall, 0);
+        json_num(stdout, "samples_per_second", sps, 1);
+        printf("}\n");
+    } else if (!quiet) {
+        if (have_test)
+            printf("test: loss %.4f  accuracy %.4f  (%zu samples)\n", tl, ta, te.rows);
+        printf("trained in %.2f s, %.0f samples/s\n", wall, sps);
+    }
+    if (profile)
+        print_profile(net);
+    if (save) {
+        if (myelin_net_save(net, save)) {
+            cli_error(cmd, "--save: %s", myelin_last_error());
+            goto out;
+        }
+        if (!json && !quiet)
+            printf("saved %s\n", save);
+    }
+    rc = 0;
+out:
+    if (hist && fclose(hist) != 0 && rc == 0)
+        rc = cli_error(cmd, "--history %s: write error", history);
+    myelin_net_free(net);
+    myelin_data_free(&tr);
+    myelin_data_free(&te);
+    myelin_data_free(&va);
+    return rc;
+}

@@ -1,0 +1,43 @@
+# Fuzzing the readers with libFuzzer + AddressSanitizer + UBSan (clang).
+#   make fuzz [FUZZ_SECONDS=300]   build, then fuzz each target that long
+# tests/phase-fuzz.sh runs a few seconds of each in `make test` and replays
+# fuzz/regress/<target>/* (inputs that once crashed) every time.
+#
+# Only the parsers (engine/data, engine/model.c) are compiled with clang's
+# coverage and sanitizers; the rest of the library comes from the normal
+# build ($(FUZZ_BASE)/libmyelin.a), which keeps the build to seconds.
+FUZZ_SECONDS ?= 300
+FUZZ_BASE ?= build
+FB := build-fuzz
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+TARGETS := idx csv model
+FUZZ_SRC := $(wildcard engine/data/*.c) engine/model.c
+FUZZ_OBJ := $(patsubst %.c,$(FB)/obj/%.o,$(FUZZ_SRC))
+GOMP := $(shell gcc -print-file-name=libgomp.so)
+
+.PHONY: fuzz fuzz-build FORCE
+.SECONDARY:
+fuzz-build: $(patsubst %,$(FB)/fuzz_%,$(TARGETS))
+
+$(FUZZ_BASE)/libmyelin.a: FORCE
+	@$(MAKE) --no-print-directory -f Makefile B=$(FUZZ_BASE) $@
+FORCE:
+
+# MYL_FUZZ_NO_CRC: the model loader skips its checksum so that the fuzzer
+# reaches the structural checks behind it.
+$(FB)/obj/%.o: %.c engine/data/data.h include/myelin.h
+	@mkdir -p $(dir $@)
+	clang -std=c11 -O1 -g -D_GNU_SOURCE -DMYL_HAVE_ZLIB -DMYL_FUZZ_NO_CRC -Iinclude -Iengine -Ikernels \
+	    -fsanitize=fuzzer-no-link $(SAN) -c $< -o $@
+
+$(FB)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ) $(FUZZ_BASE)/libmyelin.a
+	clang -std=c11 -O1 -g -D_GNU_SOURCE -Iinclude -Iengine -Ikernels -fsanitize=fuzzer $(SAN) \
+	    -o $@ $< $(FUZZ_OBJ) $(FUZZ_BASE)/libmyelin.a $(GOMP) -lhwloc -lz -lm -lpthread
+
+fuzz: fuzz-build
+	@for t in $(TARGETS); do \
+	    mkdir -p $(FB)/corpus-$$t $(FB)/artifacts; \
+	    echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
+	    $(FB)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+	        -artifact_prefix=$(FB)/artifacts/$$t- $(FB)/corpus-$$t fuzz/corpus/$$t || exit 1; \
+	done
