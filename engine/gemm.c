@@ -73,7 +73,7 @@ static void *scratch(size_t bytes)
 
 typedef struct {
     const myl_kernels *kt;
-    int ta, tb, act, direct_b, skip_ab;
+    int ta, tb, act, direct_a, direct_b, skip_ab;
     size_t m, n, k, lda, ldb, ldc;
     float alpha, beta, slope;
     const float *a, *b, *bias;
@@ -137,7 +137,7 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
             }
             for (size_t ic = m0; ic < m1; ic += MC) {
                 const size_t mc = min_sz(MC, m1 - ic);
-                if (kc)
+                if (kc && !g->direct_a)
                     kt->pack_a(g->ta, mc, kc, a_at(g, ic, pc), g->lda, pa);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     const size_t nj = min_sz(nr, nc - jr);
@@ -153,9 +153,14 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
                     if (last && g->bias)
                         e.bias = g->bias + jc + jr;
                     float *cj = g->c + jc + jr;
-                    for (size_t ir = 0; ir < mc; ir += mr)
-                        kt->gemm_ukr(kc, pa + ir * kc * es, bp, ldpb, cj + (ic + ir) * g->ldc, g->ldc,
-                                     min_sz(mr, mc - ir), nj, &e);
+                    if (g->direct_a && kc)
+                        for (size_t ir = 0; ir < mc; ir += mr)
+                            kt->gemm_ukr(kc, a_at(g, ic + ir, pc), g->lda, bp, ldpb, cj + (ic + ir) * g->ldc,
+                                         g->ldc, min_sz(mr, mc - ir), nj, &e);
+                    else
+                        for (size_t ir = 0; ir < mc; ir += mr)
+                            kt->gemm_ukr(kc, pa + ir * kc * es, 0, bp, ldpb, cj + (ic + ir) * g->ldc, g->ldc,
+                                         min_sz(mr, mc - ir), nj, &e);
                 }
                 /* Rows are finished here when one column block covers them: softmax while hot. */
                 if (softmax && last && one_nblock)
@@ -177,11 +182,16 @@ static double grid_cost(const gemm_job *g, size_t tm, size_t tn)
     cols = min_sz(cols, div_up(g->n, nr) * nr);
     double k = (double)g->k, pack = 12.0;
     double cost = (double)rows * (double)cols * k;
-    cost += pack * (double)rows * k * (double)div_up(cols, g->blk.nc);
+    if (!g->direct_a)
+        cost += pack * (double)rows * k * (double)div_up(cols, g->blk.nc);
     if (!g->direct_b)
         cost += pack * (double)cols * k;
     return cost;
 }
+
+/* Rows a multiple of 2 KiB apart fall into one or two L1 sets: a kernel
+   reading such a matrix in place would thrash L1, so it is packed instead. */
+static int l1_aliasing(size_t ld) { return ld % 512 == 0; }
 
 int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
              const float *b, size_t ldb, float beta, float *c, size_t ldc,
@@ -210,7 +220,12 @@ int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const fl
     }
     /* Read row-major B in place when packing it would cost more than it saves:
        small M (the forward and dY.W^T products of a minibatch). */
-    g.direct_b = !tb && kt->pack_elem_size == sizeof(float) && !g.skip_ab && m <= 2 * g.blk.mc;
+    const int fp32 = kt->pack_elem_size == sizeof(float) && !g.skip_ab;
+    g.direct_b = fp32 && !tb && m <= 2 * g.blk.mc && !l1_aliasing(ldb);
+    /* Row-major A in place too: the kernel broadcasts from MR row streams,
+       as fast as from a packed panel (measured), and packing A costs as much
+       as the whole product on the narrow output layer. */
+    g.direct_a = fp32 && !ta && !l1_aliasing(lda);
 
     /* Threads: none for small products (a team costs microseconds). */
     size_t mu = div_up(m, kt->mr), nu = div_up(n, kt->nr);

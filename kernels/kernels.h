@@ -26,13 +26,15 @@ typedef struct {
 } myl_epilogue;
 
 /* Micro-kernel: C[0..m)[0..n) (row stride ldc) <- epilogue(Apanel * Bpanel),
-   m <= MR, n <= NR. Apanel is k x MR (pa[p*MR + i] = A(i,p)), zero-padded to
-   the full tile and aligned to 64 bytes. Bpanel is k x NR with row stride ldpb
-   (pb[p*ldpb + j] = B(p,j)): ldpb == NR for a packed, zero-padded, aligned
-   panel; for FP32 paths the driver may also pass an unpacked row-major B
-   (ldpb = ldb, any alignment), always with NR readable columns per row.
-   Must not touch C outside m x n. k may be 0. */
-typedef void (*myl_gemm_ukr_fn)(size_t k, const void *pa, const void *pb, size_t ldpb,
+   m <= MR, n <= NR. With ldpa == 0, Apanel is a packed k x MR panel
+   (pa[p*MR + i] = A(i,p)), zero-padded to the full tile and aligned to 64
+   bytes; with ldpa > 0 (FP32 paths only) it is the unpacked row-major A,
+   A(i,p) = pa[i*ldpa + p], of which only rows i < m may be read. Bpanel is
+   k x NR with row stride ldpb (pb[p*ldpb + j] = B(p,j)): ldpb == NR for a
+   packed, zero-padded, aligned panel; for FP32 paths the driver may also pass
+   an unpacked row-major B (ldpb = ldb, any alignment), always with NR
+   readable columns per row. Must not touch C outside m x n. k may be 0. */
+typedef void (*myl_gemm_ukr_fn)(size_t k, const void *pa, size_t ldpa, const void *pb, size_t ldpb,
                                 float *c, size_t ldc, size_t m, size_t n,
                                 const myl_epilogue *ep);
 

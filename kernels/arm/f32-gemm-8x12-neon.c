@@ -21,15 +21,22 @@ static inline float32x4_t act_regs(int act, float32x4_t slope, float32x4_t v)
     return v;
 }
 
-void myl_f32_gemm_ukr_neon(size_t k, const void *pa_, const void *pb_, size_t ldpb, float *c, size_t ldc,
-                           size_t m, size_t n, const myl_epilogue *ep)
+void myl_f32_gemm_ukr_neon(size_t k, const void *pa_, size_t ldpa, const void *pb_, size_t ldpb, float *c,
+                           size_t ldc, size_t m, size_t n, const myl_epilogue *ep)
 {
     const float *pa = pa_, *pb = pb_;
     float32x4_t acc[MR][3];
     for (int i = 0; i < MR; i++)
         acc[i][0] = acc[i][1] = acc[i][2] = vdupq_n_f32(0.0f);
+    float acol[MR] = {0}; /* unpacked A (ldpa > 0): the k-th column of the m rows */
     for (size_t p = 0; p < k; p++) {
-        const float32x4_t a0 = vld1q_f32(pa), a1 = vld1q_f32(pa + 4);
+        const float *ap = pa;
+        if (ldpa) {
+            for (size_t i = 0; i < m; i++)
+                acol[i] = pa[i * ldpa + p];
+            ap = acol;
+        }
+        const float32x4_t a0 = vld1q_f32(ap), a1 = vld1q_f32(ap + 4);
         const float32x4_t b0 = vld1q_f32(pb), b1 = vld1q_f32(pb + 4), b2 = vld1q_f32(pb + 8);
 #define ROW(i, av, lane)                                          \
     acc[i][0] = vfmaq_laneq_f32(acc[i][0], b0, av, lane);         \
@@ -38,7 +45,8 @@ void myl_f32_gemm_ukr_neon(size_t k, const void *pa_, const void *pb_, size_t ld
         ROW(0, a0, 0) ROW(1, a0, 1) ROW(2, a0, 2) ROW(3, a0, 3)
         ROW(4, a1, 0) ROW(5, a1, 1) ROW(6, a1, 2) ROW(7, a1, 3)
 #undef ROW
-        pa += MR;
+        if (!ldpa)
+            pa += MR;
         pb += ldpb;
     }
     const int full = m == MR && n == NR;

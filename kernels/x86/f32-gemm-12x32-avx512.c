@@ -26,8 +26,8 @@ INLINE __m512 act_regs(int act, __m512 slope, __m512 v)
     return v;
 }
 
-INLINE void tile(size_t k, const float *pa, const float *pb, size_t ldpb, float *c, size_t ldc,
-                 const int rows, const int nv, size_t n, const myl_epilogue *ep)
+INLINE void tile(size_t k, const float *pa, size_t ldpa, const float *pb, size_t ldpb, float *c, size_t ldc,
+                 const int rows, const int nv, const int direct, size_t n, const myl_epilogue *ep)
 {
     __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
@@ -36,16 +36,19 @@ INLINE void tile(size_t k, const float *pa, const float *pb, size_t ldpb, float 
         acc1[i] = _mm512_setzero_ps();
     }
     for (size_t p = 0; p < k; p++) {
-        const __m512 b0 = _mm512_loadu_ps(pb);
-        const __m512 b1 = nv > 1 ? _mm512_loadu_ps(pb + 16) : b0;
+        /* The empty asm pins B in registers: otherwise gcc folds the B load
+           into every FMA, 24 loads per step instead of 2 (load-bound). */
+        __m512 b0 = _mm512_loadu_ps(pb);
+        __m512 b1 = nv > 1 ? _mm512_loadu_ps(pb + 16) : b0;
+        __asm__("" : "+v"(b0), "+v"(b1));
 #pragma GCC unroll 12
         for (int i = 0; i < rows; i++) {
-            const __m512 a = _mm512_set1_ps(pa[i]);
+            const __m512 a = _mm512_set1_ps(direct ? pa[(size_t)i * ldpa] : pa[i]);
             acc0[i] = _mm512_fmadd_ps(a, b0, acc0[i]);
             if (nv > 1)
                 acc1[i] = _mm512_fmadd_ps(a, b1, acc1[i]);
         }
-        pa += MR;
+        pa += direct ? 1 : MR;
         pb += ldpb;
     }
     /* Column masks: lanes [0, n) of the 32-wide tile. */
@@ -84,15 +87,18 @@ INLINE void tile(size_t k, const float *pa, const float *pb, size_t ldpb, float 
             myl_f32_vact_avx512(act, ep->slope, n, c + (size_t)i * ldc, c + (size_t)i * ldc);
 }
 
-#define ROWS_CASE(r)                                                     \
-    case r:                                                              \
-        if (n > 16)                                                      \
-            tile(k, pa, pb, ldpb, c, ldc, r, 2, n, ep);                  \
-        else                                                             \
-            tile(k, pa, pb, ldpb, c, ldc, r, 1, n, ep);                  \
+/* Instances per row count, one or two column vectors, packed or unpacked A. */
+#define ROWS_CASE(r)                                                             \
+    case r:                                                                      \
+        if (n > 16)                                                              \
+            ldpa ? tile(k, pa, ldpa, pb, ldpb, c, ldc, r, 2, 1, n, ep)           \
+                 : tile(k, pa, 0, pb, ldpb, c, ldc, r, 2, 0, n, ep);             \
+        else                                                                     \
+            ldpa ? tile(k, pa, ldpa, pb, ldpb, c, ldc, r, 1, 1, n, ep)           \
+                 : tile(k, pa, 0, pb, ldpb, c, ldc, r, 1, 0, n, ep);             \
         break;
 
-void myl_f32_gemm_ukr_avx512(size_t k, const void *pa_, const void *pb_, size_t ldpb, float *c,
+void myl_f32_gemm_ukr_avx512(size_t k, const void *pa_, size_t ldpa, const void *pb_, size_t ldpb, float *c,
                              size_t ldc, size_t m, size_t n, const myl_epilogue *ep)
 {
     const float *pa = pa_, *pb = pb_;

@@ -38,8 +38,8 @@ INLINE __m256 epi(__m256 acc, float *ci, const float *bias, __m256i mask, int fu
     return v;
 }
 
-INLINE void tile(size_t k, const float *pa, const float *pb, size_t ldpb, float *c, size_t ldc,
-                 const int rows, const int nv, size_t n, const myl_epilogue *ep)
+INLINE void tile(size_t k, const float *pa, size_t ldpa, const float *pb, size_t ldpb, float *c, size_t ldc,
+                 const int rows, const int nv, const int direct, size_t n, const myl_epilogue *ep)
 {
     __m256 acc0[MR], acc1[MR];
 #pragma GCC unroll 6
@@ -52,12 +52,12 @@ INLINE void tile(size_t k, const float *pa, const float *pb, size_t ldpb, float 
         const __m256 b1 = nv > 1 ? _mm256_loadu_ps(pb + 8) : b0;
 #pragma GCC unroll 6
         for (int i = 0; i < rows; i++) {
-            const __m256 a = _mm256_broadcast_ss(pa + i);
+            const __m256 a = _mm256_broadcast_ss(direct ? pa + (size_t)i * ldpa : pa + i);
             acc0[i] = _mm256_fmadd_ps(a, b0, acc0[i]);
             if (nv > 1)
                 acc1[i] = _mm256_fmadd_ps(a, b1, acc1[i]);
         }
-        pa += MR;
+        pa += direct ? 1 : MR;
         pb += ldpb;
     }
     const __m256 alpha = _mm256_set1_ps(ep->alpha), beta = _mm256_set1_ps(ep->beta);
@@ -89,15 +89,18 @@ INLINE void tile(size_t k, const float *pa, const float *pb, size_t ldpb, float 
             myl_f32_vact_avx2(ep->act, ep->slope, n, c + (size_t)i * ldc, c + (size_t)i * ldc);
 }
 
-#define ROWS_CASE(r)                                                     \
-    case r:                                                              \
-        if (n > 8)                                                       \
-            tile(k, pa, pb, ldpb, c, ldc, r, 2, n, ep);                  \
-        else                                                             \
-            tile(k, pa, pb, ldpb, c, ldc, r, 1, n, ep);                  \
+/* Instances per row count, one or two column vectors, packed or unpacked A. */
+#define ROWS_CASE(r)                                                             \
+    case r:                                                                      \
+        if (n > 8)                                                              \
+            ldpa ? tile(k, pa, ldpa, pb, ldpb, c, ldc, r, 2, 1, n, ep)           \
+                 : tile(k, pa, 0, pb, ldpb, c, ldc, r, 2, 0, n, ep);             \
+        else                                                                     \
+            ldpa ? tile(k, pa, ldpa, pb, ldpb, c, ldc, r, 1, 1, n, ep)           \
+                 : tile(k, pa, 0, pb, ldpb, c, ldc, r, 1, 0, n, ep);             \
         break;
 
-void myl_f32_gemm_ukr_avx2(size_t k, const void *pa_, const void *pb_, size_t ldpb, float *c, size_t ldc,
+void myl_f32_gemm_ukr_avx2(size_t k, const void *pa_, size_t ldpa, const void *pb_, size_t ldpb, float *c, size_t ldc,
                            size_t m, size_t n, const myl_epilogue *ep)
 {
     const float *pa = pa_, *pb = pb_;

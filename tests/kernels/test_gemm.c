@@ -230,6 +230,13 @@ TEST_ISA(gemm_edges)
         for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
             fails += !run_case(&big[i], "large");
     }
+    /* Leading dimensions that alias in L1 (multiples of 512 floats): the
+       driver packs such operands instead of reading them in place. */
+    for (int t = 0; t < 4; t++) {
+        shape s = make(t & 1, t >> 1, 37, 29, 41, 1, t == 2 ? 0.5f : 0, 0);
+        s.lda = s.ldb = s.ldc = 512;
+        fails += !run_case(&s, "ld 512");
+    }
     CHECK(fails == 0, "%zu failing shapes", fails);
 }
 
