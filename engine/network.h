@@ -75,7 +75,7 @@ static inline int32_t myl_row_class(const float *p, size_t n)
 /* Inference forward pass of r rows already gathered into x; bufs[l] holds
    layer l's output (r x units). The last buffer holds probabilities for
    fused losses when to_proba is set, else logits. */
-void myl_forward_infer(const myelin_net *net, size_t r, const float *x, float *const *bufs, int to_proba);
+int myl_forward_infer(const myelin_net *net, size_t r, const float *x, float *const *bufs, int to_proba);
 
 /* Buffers for inference on `chunk` rows at a time. */
 typedef struct {

@@ -39,7 +39,7 @@ void myl_infer_ws_free(myl_infer_ws *ws)
     memset(ws, 0, sizeof *ws);
 }
 
-void myl_forward_infer(const myelin_net *net, size_t r, const float *x, float *const *bufs, int to_proba)
+int myl_forward_infer(const myelin_net *net, size_t r, const float *x, float *const *bufs, int to_proba)
 {
     const float slope = myelin_leaky_slope();
     const float *in = x;
@@ -48,9 +48,11 @@ void myl_forward_infer(const myelin_net *net, size_t r, const float *x, float *c
         int act = myl_layer_fwd_act(net, l);
         if (to_proba && l + 1 == net->n_layers && net->fuse != MYL_FUSE_NONE)
             act = net->fuse == MYL_FUSE_SOFTMAX_CE ? MYL_ACT_SOFTMAX : MYL_ACT_SIGMOID;
-        myl_gemm(0, 0, r, n, k, 1.0f, in, k, net->w[l], n, 0.0f, bufs[l], n, net->b[l], act, slope);
+        if (myl_gemm(0, 0, r, n, k, 1.0f, in, k, net->w[l], n, 0.0f, bufs[l], n, net->b[l], act, slope))
+            return myl_fail(MYELIN_ENOMEM, "out of memory in layer %zu's product", l);
         in = bufs[l];
     }
+    return MYELIN_OK;
 }
 
 int myl_eval_dataset(const myelin_net *net, const myl_kernels *k, const myelin_dataset *d, myl_infer_ws *ws,
@@ -62,10 +64,12 @@ int myl_eval_dataset(const myelin_net *net, const myl_kernels *k, const myelin_d
     for (size_t first = 0; first < d->rows; first += ws->chunk) {
         size_t r = d->rows - first < ws->chunk ? d->rows - first : ws->chunk;
         myl_gather_batch(net, d, NULL, first, r, ws->x, ws->t, threads);
-        myl_forward_infer(net, r, ws->x, ws->bufs, 0);
+        int st = myl_forward_infer(net, r, ws->x, ws->bufs, 0);
+        if (st)
+            return st;
         double s;
         size_t c;
-        int st = myl_output_loss(net, k, r, ws->bufs[last], ws->p, ws->t, &s, &c, NULL);
+        st = myl_output_loss(net, k, r, ws->bufs[last], ws->p, ws->t, &s, &c, NULL);
         if (st)
             return st;
         sum += s;
@@ -124,12 +128,13 @@ int myelin_predict_proba(myelin_net *net, const myelin_dataset *data, float *out
     for (size_t first = 0; first < data->rows; first += c.ws.chunk) {
         size_t r = data->rows - first < c.ws.chunk ? data->rows - first : c.ws.chunk;
         myl_gather_batch(net, data, NULL, first, r, c.ws.x, NULL, c.threads);
-        myl_forward_infer(net, r, c.ws.x, c.ws.bufs, 1);
+        if ((st = myl_forward_infer(net, r, c.ws.x, c.ws.bufs, 1)))
+            break;
         for (size_t i = 0; i < r; i++)
             memcpy(out + (first + i) * ldo, c.ws.bufs[last] + i * n, n * sizeof(float));
     }
     infer_end(&c);
-    return MYELIN_OK;
+    return st;
 }
 
 int myelin_predict(myelin_net *net, const myelin_dataset *data, int32_t *classes)
@@ -144,12 +149,13 @@ int myelin_predict(myelin_net *net, const myelin_dataset *data, int32_t *classes
     for (size_t first = 0; first < data->rows; first += c.ws.chunk) {
         size_t r = data->rows - first < c.ws.chunk ? data->rows - first : c.ws.chunk;
         myl_gather_batch(net, data, NULL, first, r, c.ws.x, NULL, c.threads);
-        myl_forward_infer(net, r, c.ws.x, c.ws.bufs, 1);
+        if ((st = myl_forward_infer(net, r, c.ws.x, c.ws.bufs, 1)))
+            break;
         for (size_t i = 0; i < r; i++)
             classes[first + i] = myl_row_class(c.ws.bufs[last] + i * n, n);
     }
     infer_end(&c);
-    return MYELIN_OK;
+    return st;
 }
 
 int myelin_evaluate(myelin_net *net, const myelin_dataset *data, double *loss, double *accuracy)

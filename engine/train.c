@@ -222,8 +222,10 @@ static int forward(train_ws *ws, size_t r, uint64_t step, double *loss_sum, size
         }
         if (lp)
             lap(ws, &lp->fwd_act);
-        myl_gemm(0, 0, r, n, fin, 1.0f, in, fin, w, n, 0.0f, ws->y[l], n, net->b[l], myl_layer_fwd_act(net, l),
-                 ws->slope);
+        int gst = myl_gemm(0, 0, r, n, fin, 1.0f, in, fin, w, n, 0.0f, ws->y[l], n, net->b[l],
+                           myl_layer_fwd_act(net, l), ws->slope);
+        if (gst)
+            return gst;
         if (lp) {
             lap(ws, &lp->fwd_gemm);
             lp->flops_fwd += 2.0 * (double)r * (double)n * (double)fin;
@@ -277,8 +279,9 @@ typedef struct {
 
 /* Backward pass from ws->g[last]; with plan == NULL only the gradients
    (dw, db for every layer, penalty included) are computed. */
-static void backward(train_ws *ws, size_t r, uint64_t step, const update_plan *plan, float l1, float l2)
+static int backward(train_ws *ws, size_t r, uint64_t step, const update_plan *plan, float l1, float l2)
 {
+    int gst = MYELIN_OK;
     const myelin_net *net = ws->net;
     myelin_profile *pr = ws->prof;
     const int nt = ws->threads;
@@ -292,7 +295,9 @@ static void backward(train_ws *ws, size_t r, uint64_t step, const update_plan *p
         /* 1. the input gradient, through the weights used in the forward pass
               and before they change */
         if (l > 0) {
-            myl_gemm(0, 1, r, fin, n, 1.0f, g, n, w, n, 0.0f, ws->g[l - 1], fin, NULL, MYL_ACT_LINEAR, 0.0f);
+            if ((gst = myl_gemm(0, 1, r, fin, n, 1.0f, g, n, w, n, 0.0f, ws->g[l - 1], fin, NULL, MYL_ACT_LINEAR,
+                                0.0f)))
+                return gst;
             if (lp) {
                 lap(ws, &lp->bwd_gemm_dx);
                 lp->flops_bwd += 2.0 * (double)r * (double)n * (double)fin;
@@ -302,8 +307,9 @@ static void backward(train_ws *ws, size_t r, uint64_t step, const update_plan *p
         float lr = plan ? plan->lr[l] : 0.0f;
         if (plan && ws->fast[l]) {
             if (lr != 0.0f) {
-                myl_gemm(1, 0, fin, n, r, -lr, in, fin, g, n, 1.0f - lr * l2, net->w[l], n, NULL, MYL_ACT_LINEAR,
-                         0.0f);
+                if ((gst = myl_gemm(1, 0, fin, n, r, -lr, in, fin, g, n, 1.0f - lr * l2, net->w[l], n, NULL,
+                                    MYL_ACT_LINEAR, 0.0f)))
+                    return gst;
                 if (lp)
                     lap(ws, &lp->bwd_gemm_dw);
                 float *b = net->b[l];
@@ -316,7 +322,8 @@ static void backward(train_ws *ws, size_t r, uint64_t step, const update_plan *p
                     lap(ws, &lp->update);
             }
         } else if (!plan || lr != 0.0f) {
-            myl_gemm(1, 0, fin, n, r, 1.0f, in, fin, g, n, 0.0f, ws->dw[l], n, NULL, MYL_ACT_LINEAR, 0.0f);
+            if ((gst = myl_gemm(1, 0, fin, n, r, 1.0f, in, fin, g, n, 0.0f, ws->dw[l], n, NULL, MYL_ACT_LINEAR, 0.0f)))
+                return gst;
             if (lp)
                 lap(ws, &lp->bwd_gemm_dw);
             column_sums(r, n, g, ws->db[l]);
@@ -370,6 +377,7 @@ static void backward(train_ws *ws, size_t r, uint64_t step, const update_plan *p
                 lap(ws, &pr->layer[l - 1].bwd_act);
         }
     }
+    return MYELIN_OK;
 }
 
 /* ------------------------------------------------------------ validation */
@@ -513,7 +521,8 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
             plan.t = step + 1;
             if (pr)
                 lap(ws, &pr->other);
-            backward(ws, r, step, &plan, o->l1, o->l2);
+            if ((st = backward(ws, r, step, &plan, o->l1, o->l2)))
+                return myl_fail(st, "epoch %zu, minibatch %zu: out of memory in a matrix product", epoch, s + 1);
             loss_sum += batch_loss * (double)r;
             correct += bc;
             if (o->on_batch && o->on_batch(first + r, rows, loss_sum / (double)(first + r), o->on_batch_user))
@@ -624,8 +633,8 @@ int myl_net_gradients(myelin_net *net, const myelin_dataset *d, float l1, float 
     st = forward(&ws, d->rows, ws.masks ? dropout_step : 0, &ls, &c, 1);
     if (!st) {
         *loss = ls / (double)d->rows + penalty(net, l1, l2);
-        backward(&ws, d->rows, ws.masks ? dropout_step : 0, NULL, l1, l2);
-        for (size_t l = 0; l < net->n_layers; l++) {
+        st = backward(&ws, d->rows, ws.masks ? dropout_step : 0, NULL, l1, l2);
+        for (size_t l = 0; l < net->n_layers && !st; l++) {
             memcpy(dw[l], ws.dw[l], net->fan_in[l] * net->spec[l].units * sizeof(float));
             memcpy(db[l], ws.db[l], net->spec[l].units * sizeof(float));
         }
