@@ -70,6 +70,7 @@ def load_gbench(path):
                 vals = [s[key] for s in src if key in s]
                 if vals:
                     rec[key] = statistics.median(vals)
+                    rec[key + "_max"] = max(vals)
         out[base] = rec
     return out
 
@@ -79,14 +80,14 @@ def machine_peaks(recs):
     peaks = {}
     for r in recs.values():
         if r["family"] == "machine" and r["impl"] == "fma_peak" and "GFLOPS" in r:
-            peaks["t%d/%s" % (r["threads"], r["shape"])] = r["GFLOPS"]
+            peaks["t%d/%s" % (r["threads"], r["shape"])] = r.get("GFLOPS_max", r["GFLOPS"])
     return peaks
 
 
 def c2c_ns(recs):
     for r in recs.values():
         if r["impl"] == "c2c_latency" and r.get("items_per_second"):
-            return 1e9 / r["items_per_second"]
+            return 1e9 / r.get("items_per_second_max", r["items_per_second"])
     return None
 
 
@@ -281,12 +282,17 @@ def headline(run):
             rows.append(["Training samples/s %s vs naive-loop C trainer (1 thread)" % shape.replace("_", " "),
                          fmt(m1), fmt(n1), fmt_ratio(ratio(m1, n1)), fmt(m2), fmt(n1), fmt_ratio(ratio(m2, n1))])
     for act in ("sigmoid_fwd", "tanh_fwd"):
-        m = run.get("act", "myelin", 1, act, "GBps")
-        c = run.get("act", "memcpy", 1, "copy", "GBps")
-        n = run.get("act", "naive", 1, act, "GBps")
-        if m:
-            rows.append(["%s GB/s vs memcpy | vs naive libm loop" % act.replace("_fwd", ""), fmt(m), fmt(c),
-                         "%.0f%%" % (100 * m / c) if c else "–", fmt(m), fmt(n), fmt_ratio(ratio(m, n))])
+        for peer in ("memcpy", "naive"):
+            cells = ["%s GB/s vs %s" % (act.replace("_fwd", ""), "memcpy (Myelin as % of it)" if peer == "memcpy"
+                                        else "the naive libm loop")]
+            for t in (1, 2):
+                m = run.get("act", "myelin", t, act, "GBps")
+                p = run.get("act", "memcpy", t, "copy", "GBps") if peer == "memcpy" else \
+                    run.get("act", "naive", t, act, "GBps")
+                r = ratio(m, p)
+                cells += [fmt(m), fmt(p), ("%.0f%%" % (100 * r) if r else "–") if peer == "memcpy" else fmt_ratio(r)]
+            if any(c != "–" for c in cells[1:]):
+                rows.append(cells)
     fus = []
     for t in (1, 2):
         sp = [ratio(run.get("fused", "myelin-unfused", t, s, "seconds"), run.get("fused", "myelin-fused", t, s, "seconds"))
@@ -523,6 +529,10 @@ def plots(run):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker  # noqa: F401
+        import matplotlib.transforms as mtransforms
+        import warnings
+        warnings.filterwarnings("ignore", module="matplotlib")
     except ImportError:
         return ["matplotlib is not installed: no plots"]
     made = []
@@ -547,11 +557,16 @@ def plots(run):
             pk = run.peaks.get("t%d/%s" % (t, w))
             if pk:
                 ax.axhline(pk, color="black", linestyle=style, linewidth=1)
-                ax.text(ax.get_xlim()[0] if False else 64, pk, " %s FMA peak %.0f" % (w, pk), va="bottom", fontsize=8)
+                ax.text(0.99, pk, "%s FMA peak %.0f " % (w, pk), va="bottom", ha="right", fontsize=8,
+                        transform=mtransforms.blended_transform_factory(ax.transAxes, ax.transData))
         ax.set_xscale("log", base=2)
+        sizes = sorted({int(r["shape"][2:]) for r in run.recs.values() if r["family"] == "gemm"
+                        and r["threads"] == t and r["shape"].startswith("sq")})
+        ax.set_xticks(sizes)
+        ax.set_xticklabels([str(x) for x in sizes])
         ax.set_xlabel("m = n = k")
         ax.set_ylabel("GFLOP/s")
-        ax.set_title("SGEMM, square, %d thread%s (%s)" % (t, "s" if t > 1 else "", run.info.get("cpu_model", "")))
+        ax.set_title("SGEMM, squares, %d thread%s" % (t, "s" if t > 1 else ""))
         ax.grid(True, alpha=0.3)
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=8, loc="upper left")
@@ -569,12 +584,16 @@ def plots(run):
         width = 0.8 / len(impls)
         for ax, t in zip(axes, (1, 2)):
             for k, impl in enumerate(impls):
-                ys = [ratio(run.get("gemm", impl, t, s, "GFLOPS"), run.get("gemm", "openblas", t, s, "GFLOPS")) or 0
+                ys = [ratio(run.get("gemm", impl, t, s, "GFLOPS"), run.get("gemm", "openblas", t, s, "GFLOPS")) or float("nan")
                       for s, _ in shapes]
-                ax.bar([x + (k - (len(impls) - 1) / 2) * width for x in range(len(shapes))], ys, width,
-                       label=IMPL_NAMES.get(impl, impl), color=colors.get(impl))
+                # Bars start at 1 (OpenBLAS): up when faster, down when slower.
+                ax.bar([x + (k - (len(impls) - 1) / 2) * width for x in range(len(shapes))], [y - 1 for y in ys],
+                       width, bottom=1, label=IMPL_NAMES.get(impl, impl), color=colors.get(impl))
             ax.axhline(1.0, color="black", linewidth=1)
-            ax.set_ylabel("GFLOP/s ÷ OpenBLAS")
+            # Ratios on a log scale: 0.5x and 2x are equally far from OpenBLAS.
+            ax.set_yscale("log", base=2)
+            ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: "%.3gx" % v))
+            ax.set_ylabel("GFLOP/s ÷ OpenBLAS (log)")
             ax.set_title("%d thread%s" % (t, "s" if t > 1 else ""))
             ax.grid(True, axis="y", alpha=0.3)
         axes[0].legend(fontsize=8, ncol=len(impls))

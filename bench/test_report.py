@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""Tests of the report generator (bench/report.py), run by tests/phase-bench.sh.
+
+1. Parsing Google Benchmark JSON: medians of repetitions, errors, names.
+2. A synthetic run with known figures: the tables carry the right ratios,
+   the "behind" section names the right cases.
+3. The stored sample of a real run (bench/testdata/sample): every section and
+   plot is produced.
+Prints "N passed, N failed".
+"""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import report  # noqa: E402
+
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append(cond)
+    if not cond:
+        print("FAIL %s %s" % (name, detail))
+
+
+def gb_entry(name, real_time_us, run_type="iteration", agg=None, **counters):
+    e = {"name": name + "/real_time" + ("_" + agg if agg else ""), "run_name": name + "/real_time",
+         "run_type": run_type, "real_time": real_time_us, "cpu_time": real_time_us, "time_unit": "us",
+         "iterations": 10, "label": "lbl"}
+    if agg:
+        e["aggregate_name"] = agg
+    e.update(counters)
+    return e
+
+
+def write_gb(path, entries):
+    with open(path, "w") as f:
+        json.dump({"context": {"load_avg": [0.5, 0.4, 0.3]}, "benchmarks": entries}, f)
+
+
+def test_parse(tmp):
+    p = os.path.join(tmp, "x.json")
+    write_gb(p, [
+        gb_entry("gemm/openblas/t2/sq64", 10, "aggregate", "mean", GFLOPS=50.0),
+        gb_entry("gemm/openblas/t2/sq64", 12, "aggregate", "median", GFLOPS=40.0),
+        gb_entry("gemm/openblas/t2/sq64", 1, "aggregate", "stddev", GFLOPS=3.0),
+        gb_entry("act/myelin/t1/relu_fwd", 1, GBps=10.0),
+        gb_entry("act/myelin/t1/relu_fwd", 1, GBps=30.0),
+        gb_entry("act/myelin/t1/relu_fwd", 1, GBps=20.0),
+        {"name": "train/myelin/t1/784-128-64-10_b32/real_time", "run_name": "train/myelin/t1/784-128-64-10_b32/real_time",
+         "run_type": "iteration", "error_occurred": True, "error_message": "myelin_train: boom"},
+    ])
+    r = report.load_gbench(p)
+    g = r.get("gemm/openblas/t2/sq64", {})
+    check("parse median aggregate", g.get("GFLOPS") == 40.0, g)
+    check("parse fields", (g.get("family"), g.get("impl"), g.get("threads"), g.get("shape")) ==
+          ("gemm", "openblas", 2, "sq64"), g)
+    check("parse seconds", abs(g.get("seconds", 0) - 12e-6) < 1e-12, g)
+    a = r.get("act/myelin/t1/relu_fwd", {})
+    check("parse median of iterations", a.get("GBps") == 20.0 and a.get("GBps_max") == 30.0, a)
+    e = r.get("train/myelin/t1/784-128-64-10_b32", {})
+    check("parse error", e.get("error") == "myelin_train: boom", e)
+    check("parse missing file", report.load_gbench(os.path.join(tmp, "none.json")) == {})
+
+
+def synthetic_run(out):
+    raw = os.path.join(out, "raw")
+    os.makedirs(raw)
+    with open(os.path.join(raw, "machine.json"), "w") as f:
+        json.dump({"hostname": "testhost", "date": "2026-01-02T03:04:05", "cpu_model": "Test CPU",
+                   "myelin_isa_default": "avx512", "level": "quick", "packages": {"libopenblas0-pthread": "0.3"},
+                   "status": {}}, f)
+    write_gb(os.path.join(raw, "machine-before.json"), [
+        gb_entry("machine/fma_peak/t1/ymm", 1, GFLOPS=100.0), gb_entry("machine/fma_peak/t1/ymm", 1, GFLOPS=120.0),
+        gb_entry("machine/fma_peak/t1/zmm", 1, GFLOPS=200.0),
+        gb_entry("machine/fma_peak/t2/zmm", 1, GFLOPS=400.0),
+        gb_entry("machine/c2c_latency/t2/cpu0-cpu1", 1, items_per_second=2e7)])
+    # Myelin 150 vs OpenBLAS 100 on 1024^3 (1 thread); OpenBLAS ahead on one NN shape.
+    write_gb(os.path.join(raw, "gemm-myelin-avx512-t1.json"), [
+        gb_entry("gemm/myelin-avx512/t1/sq1024", 1, GFLOPS=150.0),
+        gb_entry("gemm/myelin-avx512/t1/fwd_b128_784x128", 1, GFLOPS=90.0),
+        gb_entry("gemm/myelin-avx512/t1/fwd_b256_64x10", 1, GFLOPS=60.0)])
+    write_gb(os.path.join(raw, "gemm-openblas-t1.json"), [
+        gb_entry("gemm/openblas/t1/sq1024", 1, GFLOPS=100.0),
+        gb_entry("gemm/openblas/t1/fwd_b128_784x128", 1, GFLOPS=120.0),
+        gb_entry("gemm/openblas/t1/fwd_b256_64x10", 1, GFLOPS=30.0)])
+    write_gb(os.path.join(raw, "gemm-libxsmm-t1.json"), [
+        gb_entry("gemm/libxsmm/t1/fwd_b256_64x10", 1, GFLOPS=40.0)])
+    write_gb(os.path.join(raw, "fused-myelin-fused-t1.json"), [
+        gb_entry("fused/myelin-fused/t1/fwd_b128_784x128", 10, GFLOPS=100.0)])
+    write_gb(os.path.join(raw, "fused-myelin-unfused-t1.json"), [
+        gb_entry("fused/myelin-unfused/t1/fwd_b128_784x128", 15, GFLOPS=66.7)])
+    write_gb(os.path.join(raw, "act-myelin-t1.json"), [gb_entry("act/myelin/t1/sigmoid_fwd", 1, GBps=60.0)])
+    write_gb(os.path.join(raw, "act-memcpy-t1.json"), [gb_entry("act/memcpy/t1/copy", 1, GBps=80.0)])
+    write_gb(os.path.join(raw, "act-naive-t1.json"), [gb_entry("act/naive/t1/sigmoid_fwd", 1, GBps=6.0)])
+    write_gb(os.path.join(raw, "train-myelin-t1.json"), [
+        gb_entry("train/myelin/t1/784-128-64-10_b128", 1, items_per_second=200000.0, GFLOPS=50.0)])
+    write_gb(os.path.join(raw, "train-naive-t1.json"), [
+        gb_entry("train/naive/t1/784-128-64-10_b128", 1, items_per_second=1000.0)])
+    for impl, secs, acc in (("myelin", [0.9, 0.20, 0.22, 0.21], 0.85), ("torch", [1.0, 0.60, 0.62, 0.61], 0.84),
+                            ("numpy", [0.5, 0.40, 0.44, 0.42], 0.845)):
+        with open(os.path.join(raw, "e2e-%s-784-128-64-10-b128-t1.json" % impl), "w") as f:
+            json.dump({"impl": impl, "net": "784-128-64-10", "batch": 128, "threads": 1, "lr": 0.05, "epochs": 4,
+                       "train_rows": 60000, "epoch_seconds": secs, "test_accuracy": acc, "peak_rss_mb": 100.0}, f)
+
+
+def test_synthetic(tmp):
+    out = os.path.join(tmp, "synthetic")
+    synthetic_run(out)
+    head = report.generate(out)
+    md = open(os.path.join(out, "report.md")).read()
+    run = report.Run(out)
+    check("peaks take the best repetition", run.peaks.get("t1/ymm") == 120.0, run.peaks)
+    check("latency from hand-offs", abs(report.c2c_ns(run.before) - 50.0) < 1e-9)
+    check("default path", run.myelin == "myelin-avx512", run.myelin)
+    check("headline 1024 ratio", "| SGEMM 1024³, GFLOP/s, vs OpenBLAS | 150 | 100 | 1.50x |" in head, head)
+    check("headline output layer vs best peer", "60.0 | 40.0 (libxsmm) | 1.50x" in head, head)
+    check("headline % of peak", "| 75% |" in head, head)  # 150 of max(120, 200)
+    # Epoch: Myelin median of [0.20, 0.22, 0.21] = 0.21, PyTorch 0.61 -> 2.90x, NumPy 0.42 -> 2.00x.
+    check("headline e2e vs PyTorch", "| 0.210 | 0.610 | 2.90x |" in head, head)
+    check("headline e2e vs NumPy", "| 0.210 | 0.420 | 2.00x |" in head, head)
+    check("headline naive trainer", "200000 | 1000 | 200.00x" in head, head)
+    check("headline memcpy share", "| 60.0 | 80.0 | 75% |" in head, head)
+    check("headline fused", "1.50x" in head.split("Fused GEMM")[1] if "Fused GEMM" in head else False, head)
+    check("behind names the NN shape", "fwd_b128_784x128" in md.split("## Where Myelin is behind")[1]
+          .split("##")[0], md)
+    check("behind omits winning shapes", "sq1024" not in md.split("## Where Myelin is behind")[1].split("##")[0])
+    check("machine header", "Test CPU" in md and "50.0 ns before" in md, md[:2000])
+    # 784-128-64-10: 454,400 flops per sample, 27.26 GFLOP per epoch; at the 200 GFLOP/s peak 0.136 s.
+    check("floor ratio", "0.136 (1.54x)" in md, md.split("### Fashion-MNIST")[1][:1500] if "### Fashion-MNIST" in md else md)
+    for png in ("gemm_squares_t1.png", "gemm_nn_speedup.png", "activations.png", "training.png"):
+        check("plot " + png, os.path.getsize(os.path.join(out, png)) > 5000 if os.path.exists(os.path.join(out, png))
+              else False, png)
+
+
+def test_sample(tmp):
+    src = os.path.join(HERE, "testdata", "sample")
+    if not os.path.isdir(src):
+        check("sample present", False, src)
+        return
+    out = os.path.join(tmp, "sample")
+    shutil.copytree(src, out)
+    head = report.generate(out)
+    md = open(os.path.join(out, "report.md")).read()
+    for section in ("## Headline", "## Machine", "## SGEMM: squares", "## SGEMM: neural-net shapes",
+                    "## Activations and losses", "## Fused GEMM", "## Training throughput",
+                    "### Fashion-MNIST end to end", "## Where Myelin is behind"):
+        check("sample section " + section, section in md)
+    check("sample headline has rows", head.count("\n|") >= 5, head)
+    for png in ("gemm_squares_t1.png", "gemm_squares_t2.png", "gemm_nn_speedup.png", "training.png"):
+        check("sample plot " + png, os.path.exists(os.path.join(out, png)))
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="myelin-report-test-")
+    try:
+        for t in (test_parse, test_synthetic, test_sample):
+            try:
+                t(tmp)
+            except Exception:
+                check(t.__name__, False, traceback.format_exc())
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    passed, failed = sum(results), len(results) - sum(results)
+    print("report: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
