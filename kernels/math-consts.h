@@ -30,6 +30,24 @@
     0.0f, -0x1.c15742p-27f, 0x1.4636e2p-25f, -0x1.593abcp-25f,                 \
     0x1.9fcef4p-26f, 0x1.15506ep-27f, -0x1.a94b14p-26f, -0x1.822dbcp-27f
 
+/* The AVX-512 variant: 16 table entries (one vpermps), |r| <= ln2/32 and a
+   cubic: exp(r) - 1 ~ r + r^2 (C2 + C3 r), relative error 1.6e-9. */
+#define MYL_16_OVER_LN2 0x1.715476p+4f
+#define MYL_LN2_16_HI 0x1.63p-5f
+#define MYL_LN2_16_LO (-0x1.bd0106p-17f)
+#define MYL_EXP16_C2 0x1.00022p-1f
+#define MYL_EXP16_C3 0x1.555644p-3f
+#define MYL_EXP2_16_HI                                                         \
+    0x1p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f,                   \
+    0x1.306fep+0f, 0x1.3dea64p+0f, 0x1.4bfdaep+0f, 0x1.5ab07ep+0f,             \
+    0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f,            \
+    0x1.ae89fap+0f, 0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f
+#define MYL_EXP2_16_LO                                                         \
+    0.0f, 0x1.9f3122p-25f, -0x1.c15742p-27f, 0x1.ceac48p-25f,                  \
+    0x1.4636e2p-25f, 0x1.824684p-25f, -0x1.593abcp-25f, -0x1.5bd5ecp-27f,      \
+    0x1.9fcef4p-26f, -0x1.829fdp-25f, 0x1.15506ep-27f, 0x1.51f848p-27f,        \
+    -0x1.a94b14p-26f, -0x1.3d56b2p-27f, -0x1.822dbcp-27f, 0x1.52486cp-27f
+
 /* tanh(x) ~ x + x^3 (C3 + C5 x^2 + C7 x^4 + C9 x^6 + C11 x^8), |x| < XPOLY */
 #define MYL_TANH_XPOLY 0.625f
 #define MYL_TANH_C3 (-3.333328068e-01f)

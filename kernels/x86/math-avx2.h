@@ -22,14 +22,14 @@ static inline __m256 myl_pow2i_avx2(__m256i k)
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23));
 }
 
-/* exp(x), within about 0.6 ulp; NaN passes the clamp (vmaxps/vminps return
-   their second operand when either is NaN). */
-static inline __m256 myl_exp_avx2(__m256 x)
+/* exp(x) for x in [-87, 88] or NaN, where 2^k is a normal float:
+   n = round(8 x / ln2) = 8k + j, exp(x) = 2^k 2^(j/8) exp(r). With `split`
+   set, 2^k is applied in two halves so that k may run over [-150, 128]:
+   m*2^k1 is exact and *2^k2 rounds once (subnormal results, +inf). */
+static inline __m256 myl_exp_core_avx2(__m256 x, int split)
 {
     static const float t_hi[8] __attribute__((aligned(32))) = {MYL_EXP2_8_HI};
     static const float t_lo[8] __attribute__((aligned(32))) = {MYL_EXP2_8_LO};
-    x = _mm256_max_ps(_mm256_set1_ps(MYL_EXP_XMIN), x);
-    x = _mm256_min_ps(_mm256_set1_ps(MYL_EXP_XMAX), x);
     const __m256 shifter = _mm256_set1_ps(MYL_EXP_SHIFTER);
     const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(MYL_8_OVER_LN2), shifter);
     const __m256 n = _mm256_sub_ps(t, shifter);
@@ -43,12 +43,23 @@ static inline __m256 myl_exp_avx2(__m256 x)
     const __m256 th = _mm256_permutevar8x32_ps(_mm256_load_ps(t_hi), ni);
     const __m256 tl = _mm256_permutevar8x32_ps(_mm256_load_ps(t_lo), ni);
     const __m256 m = _mm256_add_ps(th, _mm256_fmadd_ps(th, q, tl));
-    /* k = n >> 3 lies in [-150, 128]; k1 + k2 = k with both halves normal
-       exponents, so m*2^k1 is exact and *2^k2 rounds once (subnormal, +inf). */
     const __m256i k = _mm256_srai_epi32(ni, 3);
+    if (!split)
+        return _mm256_mul_ps(m, myl_pow2i_avx2(k));
     const __m256i k1 = _mm256_srai_epi32(k, 1);
-    const __m256i k2 = _mm256_sub_epi32(k, k1);
-    return _mm256_mul_ps(_mm256_mul_ps(m, myl_pow2i_avx2(k1)), myl_pow2i_avx2(k2));
+    return _mm256_mul_ps(_mm256_mul_ps(m, myl_pow2i_avx2(k1)), myl_pow2i_avx2(_mm256_sub_epi32(k, k1)));
+}
+
+/* exp(x), within about 0.6 ulp. Clamped to [-104, 89] (NaN passes: vmaxps/
+   vminps return their second operand when either is NaN); the two-step
+   scaling only runs when some lane is beyond +-87, which is rare. */
+static inline __m256 myl_exp_avx2(__m256 x)
+{
+    x = _mm256_max_ps(_mm256_set1_ps(MYL_EXP_XMIN), x);
+    x = _mm256_min_ps(_mm256_set1_ps(MYL_EXP_XMAX), x);
+    const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    const int far = _mm256_movemask_ps(_mm256_cmp_ps(ax, _mm256_set1_ps(87.0f), _CMP_GT_OQ));
+    return myl_exp_core_avx2(x, far != 0);
 }
 
 /* 1/d to about 2^-22: 12-bit estimate and one Newton step. */
@@ -66,19 +77,21 @@ static inline __m256 myl_div_avx2(__m256 num, __m256 d)
     return _mm256_fmadd_ps(_mm256_fnmadd_ps(d, q0, num), r, q0);
 }
 
-/* sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0 with e = exp(-|x|);
-   1+e carried as dh + dl (exact) and the quotient corrected against both. */
+/* sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0 with e = exp(-|x|).
+   1+e is carried as dh + dl (Fast2Sum, exact since 1 >= e); the quotient is
+   num/dh correctly rounded, then corrected by -num*dl/dh (dl is tiny, so a
+   12-bit reciprocal is plenty for that term). */
 static inline __m256 myl_sigmoid_avx2(__m256 x)
 {
     const __m256 one = _mm256_set1_ps(1.0f);
-    const __m256 e = myl_exp_avx2(_mm256_or_ps(x, _mm256_set1_ps(-0.0f)));
+    const __m256 neg_abs = _mm256_max_ps(_mm256_set1_ps(MYL_EXP_XMIN), _mm256_or_ps(x, _mm256_set1_ps(-0.0f)));
+    const int far = _mm256_movemask_ps(_mm256_cmp_ps(neg_abs, _mm256_set1_ps(-87.0f), _CMP_LT_OQ));
+    const __m256 e = myl_exp_core_avx2(neg_abs, far != 0);
     const __m256 num = _mm256_blendv_ps(one, e, x); /* sign bit of x selects e */
     const __m256 dh = _mm256_add_ps(one, e);
     const __m256 dl = _mm256_add_ps(_mm256_sub_ps(one, dh), e);
-    const __m256 r = myl_recip_avx2(dh);
-    const __m256 q0 = _mm256_mul_ps(num, r);
-    const __m256 res = _mm256_fnmadd_ps(dl, q0, _mm256_fnmadd_ps(dh, q0, num));
-    return _mm256_fmadd_ps(res, r, q0);
+    const __m256 q0 = _mm256_div_ps(num, dh);
+    return _mm256_fnmadd_ps(q0, _mm256_mul_ps(dl, _mm256_rcp_ps(dh)), q0);
 }
 
 /* tanh(x): odd polynomial below |x| = 0.625, 1 - 2/(exp(2|x|)+1) above, on
@@ -96,8 +109,8 @@ static inline __m256 myl_tanh_avx2(__m256 x)
     const __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(q, z), ax, ax);
 
     const __m256 capped = _mm256_min_ps(_mm256_set1_ps(MYL_TANH_XSAT), ax); /* NaN stays */
-    const __m256 e = myl_exp_avx2(_mm256_add_ps(capped, capped));
-    const __m256 u = myl_div_avx2(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f)));
+    const __m256 e = myl_exp_core_avx2(_mm256_add_ps(capped, capped), 0); /* in [0, 20] */
+    const __m256 u = _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f)));
     const __m256 large = _mm256_sub_ps(_mm256_set1_ps(1.0f), u);
 
     const __m256 is_small = _mm256_cmp_ps(ax, _mm256_set1_ps(MYL_TANH_XPOLY), _CMP_LT_OQ);

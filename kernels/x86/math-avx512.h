@@ -16,34 +16,39 @@
 #include "kernels.h"
 #include "math-consts.h"
 
+/* exp(x) for x in [-104, 89] or NaN (callers clamp when the input can lie
+   outside): n = round(16 x / ln2) = 16k + j, exp(x) = 2^k 2^(j/16) exp(r). */
+static inline __m512 myl_exp_core_avx512(__m512 x)
+{
+    static const float t_hi[16] __attribute__((aligned(64))) = {MYL_EXP2_16_HI};
+    static const float t_lo[16] __attribute__((aligned(64))) = {MYL_EXP2_16_LO};
+    const __m512 shifter = _mm512_set1_ps(MYL_EXP_SHIFTER);
+    const __m512 t = _mm512_fmadd_ps(x, _mm512_set1_ps(MYL_16_OVER_LN2), shifter);
+    const __m512 n = _mm512_sub_ps(t, shifter);
+    /* r = x - n ln2/16: the first step is exact, only the second rounds. */
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(MYL_LN2_16_HI), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(MYL_LN2_16_LO), r);
+    const __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(MYL_EXP16_C3), r, _mm512_set1_ps(MYL_EXP16_C2));
+    const __m512 q = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r); /* exp(r) - 1 */
+    /* the low 4 bits of t's integer are j = n mod 16 */
+    const __m512 th = _mm512_permutexvar_ps(_mm512_castps_si512(t), _mm512_load_ps(t_hi));
+    const __m512 tl = _mm512_permutexvar_ps(_mm512_castps_si512(t), _mm512_load_ps(t_lo));
+    /* 2^(j/16) exp(r) = th + (th q + tl): a single rounding on the large part. */
+    const __m512 m = _mm512_add_ps(th, _mm512_fmadd_ps(th, q, tl));
+    /* m * 2^floor(n/16) with one rounding, into the subnormal range and to +inf
+       (vscalefps floors its exponent operand itself). */
+    return _mm512_scalef_ps(m, _mm512_mul_ps(n, _mm512_set1_ps(0.0625f)));
+}
+
 /* exp(x), within about 0.6 ulp. The argument is clamped to [-104, 89] first:
    every x below has exp(x) < 2^-150 (rounds to 0) and every x above overflows,
    so scalef then produces 0 or +inf exactly; vmaxps/vminps return the second
    operand when either is NaN, which lets NaN through the clamp untouched. */
 static inline __m512 myl_exp_avx512(__m512 x)
 {
-    static const float t_hi[16] __attribute__((aligned(64))) = {MYL_EXP2_8_HI, MYL_EXP2_8_HI};
-    static const float t_lo[16] __attribute__((aligned(64))) = {MYL_EXP2_8_LO, MYL_EXP2_8_LO};
     x = _mm512_max_ps(_mm512_set1_ps(MYL_EXP_XMIN), x);
     x = _mm512_min_ps(_mm512_set1_ps(MYL_EXP_XMAX), x);
-    const __m512 shifter = _mm512_set1_ps(MYL_EXP_SHIFTER);
-    const __m512 t = _mm512_fmadd_ps(x, _mm512_set1_ps(MYL_8_OVER_LN2), shifter);
-    const __m512 n = _mm512_sub_ps(t, shifter);
-    const __m512i ni = _mm512_castps_si512(t); /* low 4 bits: n mod 16 -> the table entry */
-    const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(n, _mm512_set1_ps(0.125f)),
-                                          _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-    /* r = x - n ln2/8: the first step is exact, only the second rounds. */
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(MYL_LN2_8_HI), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(MYL_LN2_8_LO), r);
-    __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(MYL_EXP_C4), r, _mm512_set1_ps(MYL_EXP_C3));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(MYL_EXP_C2));
-    const __m512 q = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r); /* exp(r) - 1 */
-    const __m512 th = _mm512_permutexvar_ps(ni, _mm512_load_ps(t_hi));
-    const __m512 tl = _mm512_permutexvar_ps(ni, _mm512_load_ps(t_lo));
-    /* 2^(j/8) exp(r) = th + (th q + tl): a single rounding on the large part. */
-    const __m512 m = _mm512_add_ps(th, _mm512_fmadd_ps(th, q, tl));
-    /* m * 2^k with one rounding, into the subnormal range and to +inf. */
-    return _mm512_scalef_ps(m, k);
+    return myl_exp_core_avx512(x);
 }
 
 /* num/d to about half an ulp: the 14-bit reciprocal estimate gives q0, and one
@@ -62,15 +67,14 @@ static inline __m512 myl_div_avx512(__m512 num, __m512 d)
 static inline __m512 myl_sigmoid_avx512(__m512 x)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
-    const __m512 e = myl_exp_avx512(_mm512_or_ps(x, _mm512_set1_ps(-0.0f)));
+    const __m512 neg_abs = _mm512_or_ps(x, _mm512_set1_ps(-0.0f));
+    const __m512 e = myl_exp_core_avx512(_mm512_max_ps(_mm512_set1_ps(MYL_EXP_XMIN), neg_abs));
     const __mmask16 negative = _mm512_movepi32_mask(_mm512_castps_si512(x));
     const __m512 num = _mm512_mask_mov_ps(one, negative, e);
     const __m512 dh = _mm512_add_ps(one, e);
     const __m512 dl = _mm512_add_ps(_mm512_sub_ps(one, dh), e);
-    const __m512 r = _mm512_rcp14_ps(dh);
-    const __m512 q0 = _mm512_mul_ps(num, r);
-    const __m512 res = _mm512_fnmadd_ps(dl, q0, _mm512_fnmadd_ps(dh, q0, num));
-    return _mm512_fmadd_ps(res, r, q0);
+    const __m512 q0 = _mm512_div_ps(num, dh);
+    return _mm512_fnmadd_ps(q0, _mm512_mul_ps(dl, _mm512_rcp14_ps(dh)), q0);
 }
 
 /* tanh(x): an odd minimax polynomial below |x| = 0.625 (no cancellation near
@@ -90,8 +94,8 @@ static inline __m512 myl_tanh_avx512(__m512 x)
     const __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(q, z), ax, ax);
 
     const __m512 capped = _mm512_min_ps(_mm512_set1_ps(MYL_TANH_XSAT), ax); /* NaN stays */
-    const __m512 e = myl_exp_avx512(_mm512_add_ps(capped, capped));
-    const __m512 u = myl_div_avx512(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f)));
+    const __m512 e = myl_exp_core_avx512(_mm512_add_ps(capped, capped)); /* in [0, 20] */
+    const __m512 u = _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f)));
     const __m512 large = _mm512_sub_ps(_mm512_set1_ps(1.0f), u);
 
     const __mmask16 is_small = _mm512_cmp_ps_mask(ax, _mm512_set1_ps(MYL_TANH_XPOLY), _CMP_LT_OQ);
