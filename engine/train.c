@@ -434,18 +434,28 @@ static int all_finite(const myelin_net *net)
     return 1;
 }
 
+/* Copies every layer's parameters to (restore = 0) or back from (1) the last
+   good step's copy. Chunks of 16 KiB split statically over the threads. */
 static void snapshot(train_ws *ws, int restore)
 {
     const myelin_net *net = ws->net;
+    const size_t chunk = 4096; /* floats */
     for (size_t l = 0; l < net->n_layers; l++) {
         const size_t nw = net->fan_in[l] * net->spec[l].units, n = net->spec[l].units;
-        if (restore) {
-            memcpy(net->w[l], ws->wprev[l], nw * sizeof(float));
-            memcpy(net->b[l], ws->bprev[l], n * sizeof(float));
-        } else {
-            memcpy(ws->wprev[l], net->w[l], nw * sizeof(float));
-            memcpy(ws->bprev[l], net->b[l], n * sizeof(float));
+        float *live = net->w[l], *kept = ws->wprev[l];
+        const size_t nch = (nw + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) num_threads(ws->threads) if (ws->threads > 1 && nch > 8)
+        for (size_t c = 0; c < nch; c++) {
+            size_t lo = c * chunk, len = nw - lo < chunk ? nw - lo : chunk;
+            if (restore)
+                memcpy(live + lo, kept + lo, len * sizeof(float));
+            else
+                memcpy(kept + lo, live + lo, len * sizeof(float));
         }
+        if (restore)
+            memcpy(net->b[l], ws->bprev[l], n * sizeof(float));
+        else
+            memcpy(ws->bprev[l], net->b[l], n * sizeof(float));
     }
 }
 
@@ -510,6 +520,8 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
             if (st)
                 return st;
             double batch_loss = bl / (double)r + (pen ? penalty(net, o->l1, o->l2) : 0.0);
+            if (pr)
+                lap(ws, &pr->loss);
             if (!isfinite(batch_loss)) {
                 if (step > 0)
                     snapshot(ws, 1);
@@ -520,7 +532,7 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
             snapshot(ws, 0);
             plan.t = step + 1;
             if (pr)
-                lap(ws, &pr->other);
+                lap(ws, &pr->copy);
             if ((st = backward(ws, r, step, &plan, o->l1, o->l2)))
                 return myl_fail(st, "epoch %zu, minibatch %zu: out of memory in a matrix product", epoch, s + 1);
             loss_sum += batch_loss * (double)r;

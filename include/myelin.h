@@ -249,7 +249,15 @@ typedef struct {
 void myelin_train_opts_default(myelin_train_opts *opts);
 
 /* Trains in place. All buffers are allocated once up front. For a given seed
-   the weights are bit-for-bit identical for any thread count. */
+   the weights are bit-for-bit identical for any thread count. Momentum:
+   v = mu v + g, w -= lr v (Nesterov: w -= lr (g + mu v)); Adam with bias
+   correction; the penalty is l1 |w| + l2/2 w^2 over weights (not biases),
+   included in the epoch loss (val_loss and myelin_evaluate give the data loss).
+   DropConnect scales kept weights by 1/(1-p), like inverted dropout, so
+   prediction uses W as it is. A non-finite loss stops training with
+   MYELIN_ENUMERIC and the weights of the last step whose loss was finite.
+   Training and inference run with flush-to-zero/denormals-are-zero in the
+   engine's threads (restored on return). opts NULL = the defaults. */
 int myelin_train(myelin_net *net, const myelin_dataset *train, const myelin_train_opts *opts);
 
 /* Output probabilities/values (rows x outputs, leading dimension ldo). */
@@ -265,6 +273,13 @@ typedef struct {
     double flops_fwd, flops_bwd;       /* floating-point operations executed */
 } myelin_layer_profile;
 
+/* fwd_gemm: the product with bias and activation fused; fwd_act: dropout and
+   DropConnect masks; bwd_act: dropout and activation backward into this
+   layer's output; bwd_gemm_dw/dx: the two backward products (plain SGD
+   without L1/DropConnect updates W inside the dW product); update: the
+   optimiser. copy: gathering minibatches (bytes converted, transform, targets)
+   and keeping the last good weights; loss: output loss, gradient, penalties;
+   other: callbacks and validation; total: the epochs' wall time. */
 typedef struct {
     size_t n_layers;
     myelin_layer_profile layer[MYELIN_MAX_LAYERS];
