@@ -152,9 +152,11 @@ TEST(model_failed_save_keeps_old_file)
     unsigned char *after = tf_read(path, &n1);
     CHECK(before && after && n0 == n1 && memcmp(before, after, n0) != 0, "overwritten with new parameters");
     free(before), free(after);
+    myelin_net_free(c);
     CHECK(myelin_net_save(NULL, path) == MYELIN_EINVAL && myelin_net_save(a, "") == MYELIN_EINVAL, "bad args");
-    CHECK(myelin_net_load(NULL, &c) == MYELIN_EINVAL && myelin_net_load(path, NULL) == MYELIN_EINVAL, "bad args");
-    myelin_net_free(a), myelin_net_free(b), myelin_net_free(c);
+    CHECK(myelin_net_load(NULL, &c) == MYELIN_EINVAL && c == NULL && myelin_net_load(path, NULL) == MYELIN_EINVAL,
+          "bad args");
+    myelin_net_free(a), myelin_net_free(b);
 }
 
 static void put32(uint8_t *p, uint32_t v)

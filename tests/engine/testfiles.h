@@ -12,7 +12,7 @@ static inline void tf_cleanup(void);
 /* A fresh folder under $TMPDIR (or /tmp), removed at exit. */
 static inline const char *tf_dir(void)
 {
-    static char dir[256];
+    static char dir[160];
     if (!dir[0]) {
         const char *t = getenv("TMPDIR");
         snprintf(dir, sizeof dir, "%s/myelin-test-XXXXXX", t && *t ? t : "/tmp");
