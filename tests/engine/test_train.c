@@ -522,3 +522,42 @@ TEST(train_profile_and_predict)
     CHECK(acc > 0.9, "learned the separable set: accuracy %g", acc);
     myelin_net_free(net);
 }
+
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+/* Training sets FTZ/DAZ only while it runs, and inference over many chunks
+   gives the same rows as one row at a time. */
+TEST(train_fp_mode_restored_and_chunked_inference)
+{
+    myelin_net *net;
+    if (!CHECK(myelin_net_create_str("5,7:sigmoid,3:softmax", MYELIN_LOSS_CE, 8, &net) == 0, "%s",
+               myelin_last_error()))
+        return;
+    enum { ROWS = 600 };
+    static float x[ROWS * 5], p_all[ROWS * 3], p_one[3];
+    static int32_t y[ROWS];
+    uint64_t s = 3;
+    for (int i = 0; i < ROWS * 5; i++)
+        x[i] = th_rand_uniform(&s, -2, 2);
+    for (int i = 0; i < ROWS; i++)
+        y[i] = x[i * 5] > 0 ? (x[i * 5 + 1] > 0 ? 2 : 1) : 0;
+    myelin_dataset d = {.rows = ROWS, .cols = 5, .x = x, .labels = y};
+    const unsigned before = _mm_getcsr();
+    myelin_train_opts o;
+    myelin_train_opts_default(&o);
+    o.epochs = 3;
+    CHECK(myelin_train(net, &d, &o) == 0, "%s", myelin_last_error());
+    CHECK(_mm_getcsr() == before, "MXCSR %#x after training, %#x before", _mm_getcsr(), before);
+    CHECK(myelin_predict_proba(net, &d, p_all, 3) == 0, "%s", myelin_last_error());
+    CHECK(_mm_getcsr() == before, "MXCSR restored after inference");
+    double worst = 0;
+    for (int i = 0; i < ROWS; i += 37) {
+        myelin_dataset one = {.rows = 1, .cols = 5, .x = x + i * 5};
+        myelin_predict_proba(net, &one, p_one, 3);
+        for (int j = 0; j < 3; j++)
+            worst = fmax(worst, fabs(p_one[j] - p_all[i * 3 + j]));
+    }
+    CHECK(worst < 1e-6, "row %s: one at a time differs by %g", "sample", worst);
+    myelin_net_free(net);
+}
+#endif
