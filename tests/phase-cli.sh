@@ -72,11 +72,15 @@ if [ "$have_fashion" = 1 ]; then
     n=$("$M" predict --model "$T/f.myl" --data fashion-mnist --limit 777 | wc -l)
     [ "$n" -eq 777 ] && ok "predict fashion-mnist: 777 lines" || bad "predict fashion-mnist: $n lines"
     # Ctrl-C stops at the end of a minibatch, saves, exits 130.
-    "$M" train --data fashion-mnist --epochs 1000 --quiet --save "$T/int.myl" >"$T/int.out" 2>&1 &
+    # (The handler is installed when "training:" is printed; until then a
+    # background job of a script ignores SIGINT.)
+    "$M" train --data fashion-mnist --epochs 1000 --save "$T/int.myl" >"$T/int.out" 2>&1 &
     pid=$!
-    for _ in $(seq 50); do sleep 0.1; grep -q . "$T/int.out" 2>/dev/null && break; done
-    sleep 1.5
+    for _ in $(seq 100); do sleep 0.1; grep -q "^training:" "$T/int.out" 2>/dev/null && break; done
+    sleep 0.5
     kill -INT "$pid"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; echo "(training did not stop within 10 s)" >>"$T/int.out"; }
     wait "$pid"; rc=$?
     if [ $rc -eq 130 ] && grep -q "interrupted" "$T/int.out" && "$M" eval --model "$T/int.myl" --data fashion-mnist --limit 100 >/dev/null 2>&1; then
         ok "Ctrl-C: stops, saves a loadable model, exits 130"
