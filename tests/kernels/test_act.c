@@ -313,7 +313,7 @@ TEST_ISA(act_matrix_strided)
 
 TEST_ISA(act_softmax_extreme_rows)
 {
-    static const size_t lens[] = {1, 2, 3, 16, 17, 31, 64, 257, 1000};
+    static const size_t lens[] = {1, 2, 3, 16, 17, 31, 64, 257, 1000, 100003};
     for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
         const size_t n = lens[li];
         float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
