@@ -35,6 +35,14 @@ INLINE void tile(size_t k, const float *pa, size_t ldpa, const float *pb, size_t
         acc0[i] = _mm512_setzero_ps();
         acc1[i] = _mm512_setzero_ps();
     }
+    /* C is read (beta) and written only after the K loop: start fetching
+       its lines now so the epilogue does not wait on L3 or memory. */
+#pragma GCC unroll 12
+    for (int i = 0; i < rows; i++) {
+        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
+        if (nv > 1)
+            _mm_prefetch((const char *)(c + (size_t)i * ldc + 16), _MM_HINT_T0);
+    }
     for (size_t p = 0; p < k; p++) {
         /* The empty asm pins B in registers: otherwise gcc folds the B load
            into every FMA, 24 loads per step instead of 2 (load-bound). */

@@ -47,9 +47,17 @@ INLINE void tile(size_t k, const float *pa, size_t ldpa, const float *pb, size_t
         acc0[i] = _mm256_setzero_ps();
         acc1[i] = _mm256_setzero_ps();
     }
+#pragma GCC unroll 6
+    for (int i = 0; i < rows; i++) { /* C lines on their way for the epilogue */
+        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
+        if (nv > 1)
+            _mm_prefetch((const char *)(c + (size_t)i * ldc + 8), _MM_HINT_T0);
+    }
     for (size_t p = 0; p < k; p++) {
-        const __m256 b0 = _mm256_loadu_ps(pb);
-        const __m256 b1 = nv > 1 ? _mm256_loadu_ps(pb + 8) : b0;
+        /* Pinned in registers (see the AVX-512 kernel): one load each per step. */
+        __m256 b0 = _mm256_loadu_ps(pb);
+        __m256 b1 = nv > 1 ? _mm256_loadu_ps(pb + 8) : b0;
+        __asm__("" : "+x"(b0), "+x"(b1));
 #pragma GCC unroll 6
         for (int i = 0; i < rows; i++) {
             const __m256 a = _mm256_broadcast_ss(direct ? pa + (size_t)i * ldpa : pa + i);
