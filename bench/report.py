@@ -104,6 +104,8 @@ class Run:
         self.before = load_gbench(os.path.join(raw, "machine-before.json"))
         self.after = load_gbench(os.path.join(raw, "machine-after.json"))
         self.peaks = machine_peaks(self.before)
+        for k, v in machine_peaks(self.after).items():
+            self.peaks[k] = max(v, self.peaks.get(k, 0))
         self.recs = {}
         for p in sorted(glob.glob(os.path.join(raw, "*.json"))):
             b = os.path.basename(p)
@@ -312,10 +314,10 @@ def machine_section(run):
     before, after = c2c_ns(run.before), c2c_ns(run.after)
     load = (next(iter(run.before.values()), {}).get("context", {}) or {}).get("load_avg")
     rows = [
-        ["CPU", "%s (family %s, model %s), %s CPUs, %s thread(s) per core" % (
-            i.get("cpu_model", "?"), i.get("cpu_family", "?"), i.get("cpu_model_number", "?"), i.get("cpus", "?"),
-            i.get("threads_per_core", "?"))],
-        ["Caches", "L1d %s, L2 %s, L3 %s" % (i.get("l1d", "?"), i.get("l2", "?"), i.get("l3", "?"))],
+        ["CPU", "%s%s (family %s, model %s), %s CPUs, %s thread(s) per core" % (
+            i.get("cpu_model", "?"), " / " + i["cpu_name"] if i.get("cpu_name") else "", i.get("cpu_family", "?"),
+            i.get("cpu_model_number", "?"), i.get("cpus", "?"), i.get("threads_per_core", "?"))],
+        ["Caches", i.get("caches") or "L1d %s, L2 %s, L3 %s" % (i.get("l1d", "?"), i.get("l2", "?"), i.get("l3", "?"))],
         ["ISA", " ".join(i.get("isa_flags", [])) or "?"],
         ["Myelin path in use", "%s (dispatch's choice; every path is measured below)" % (run.myelin or "?")],
         ["FMA peak, 1 thread", "ymm %s, zmm %s GFLOP/s" % (fmt(run.peaks.get("t1/ymm")), fmt(run.peaks.get("t1/zmm")))],
@@ -326,6 +328,8 @@ def machine_section(run):
         ["Kernel", i.get("kernel", "?")],
     ]
     lines.append(table(["", ""], rows))
+    if i.get("myelin_info"):
+        lines.append("\n<details><summary>myelin info</summary>\n\n```\n%s```\n</details>\n" % i["myelin_info"])
     lines.append("\nThe FMA peak is measured by the suite itself (12 independent FMA chains per thread); "
                  "% of peak below is against the larger of the ymm and zmm figures for that thread count. "
                  "A core-to-core latency far above ~60 ns means the host placed the two vCPUs on different "
@@ -454,7 +458,7 @@ def e2e_section(run):
            "each in its own process. PyTorch on 2 threads runs with OMP_WAIT_POLICY=PASSIVE and "
            "OPENBLAS_NUM_THREADS=2 (its best setting here); NumPy with OPENBLAS_NUM_THREADS set to the thread "
            "count. The floor is the epoch's products alone at the measured FMA peak.\n" %
-           fmt(next((r.get("lr") for r in run.e2e), None), 2)]
+           next((r.get("lr") for r in run.e2e), "?")]
     rows = []
     for net, batch in sorted({(r["net"], r["batch"]) for r in run.e2e}):
         for t in (1, 2):
@@ -676,7 +680,10 @@ def generate(out):
     run = Run(out)
     made = plots(run)
     i = run.info
-    head = "## Headline (%s, %s, %s)\n\n" % (i.get("date", "?")[:10], i.get("cpu_model", "?"), i.get("hostname", "?"))
+    load = (next(iter(run.before.values()), {}).get("context", {}) or {}).get("load_avg")
+    head = "## Headline (%s, %s, %s CPUs, %s; core-to-core %s ns; load average at start %s)\n\n" % (
+        i.get("date", "?")[:10], i.get("cpu_name") or i.get("cpu_model", "?"), i.get("cpus", "?"), i.get("hostname", "?"),
+        fmt(c2c_ns(run.before)), "%.1f" % load[0] if load else "?")
     head += headline(run)
     head += ("\nSpeed-up = Myelin's figure over the peer's (> 1: Myelin faster; for seconds, the peer's time over "
              "Myelin's). Myelin runs its default path (%s).\n" % run.myelin)
