@@ -74,6 +74,13 @@ static void detect(void)
             for (unsigned i = 0; i < 3; i++)
                 __get_cpuid(0x80000002 + i, &p[4 * i], &p[4 * i + 1], &p[4 * i + 2], &p[4 * i + 3]);
             cpu.brand[63] = 0;
+            /* Some CPUs pad the brand string with spaces on either side. */
+            size_t len = strlen(cpu.brand), start = 0;
+            while (len > 0 && cpu.brand[len - 1] == ' ')
+                cpu.brand[--len] = 0;
+            while (cpu.brand[start] == ' ')
+                start++;
+            memmove(cpu.brand, cpu.brand + start, len - start + 1);
         }
     }
 #elif defined(__aarch64__)

@@ -80,11 +80,11 @@ int myelin_info(char *buf, size_t len)
         const char *name = paths[i];
         const myl_kernels *k = myl_kernels_by_name(name);
         const char *state = k ? "runs here" : compiled_in(name) ? "not on this CPU" : "not in this build";
-        put(&w, "  %-7s %-18s%s", name, state, !strcmp(name, active) ? " (in use)" : "");
+        put(&w, "  %-7s %-17s %-9s", name, state, !strcmp(name, active) ? "(in use)" : "");
         if (k) {
             myl_blocking b;
             myl_gemm_blocking(k, &b);
-            put(&w, "  gemm MR x NR = %u x %u, MC %zu, KC %zu, NC %zu, packs %u-byte elements", k->mr, k->nr,
+            put(&w, "gemm tile %ux%u, blocks MC %zu KC %zu NC %zu, packs %u-byte elements", k->mr, k->nr,
                 b.mc, b.kc, b.nc, k->pack_elem_size);
         }
         put(&w, "\n");
