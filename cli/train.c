@@ -184,7 +184,8 @@ int cmd_train(int argc, char **argv)
         {"prep", OPT_STR, &prep, "P", "inputs: auto (bytes scaled to [0,1]), none, scale, standardize"},
         {"scale", OPT_FLAG, &scale, NULL, "same as --prep scale"},
         {"standardize", OPT_FLAG, &standardize, NULL, "same as --prep standardize (statistics saved in the model)"},
-        {"layers", OPT_STR, &layers, "DESC", "IN,UNITS:ACT[:opt...],... (default IN,64:relu,CLASSES:softmax)"},
+        {"layers", OPT_STR, &layers, "DESC", "IN,UNITS:ACT[:opt...],...; opts he_normal dropout=P dropconnect=P lr=X bias=R "
+                                                "(default IN,64:relu,C:softmax; 1:sigmoid for 2 classes)"},
         {"loss", OPT_STR, &loss, "L", "mse mae bce bce_logits ce softmax_ce (default from the output layer)"},
         {"init", OPT_STR, &init, "I", "every layer: glorot_uniform glorot_normal he_normal he_uniform uniform normal"},
         {"init-scale", OPT_STR, &init_scale, "R", "range/sigma of uniform/normal init"},

@@ -69,6 +69,17 @@ if [ "$have_fashion" = 1 ]; then
     else
         skip "plot_history.py: python3-matplotlib not installed"
     fi
+    # Binary targets from classes and standardised inputs (the statistics
+    # travel in the model file: eval must agree with training).
+    "$M" train --data fashion-mnist --binary odd --standardize --layers 784,32:relu,1:sigmoid --lr 0.02 \
+        --limit 3000 --test-limit 2000 --epochs 1 --json --save "$T/b.myl" >"$T/b.out" 2>&1
+    acc=$(json_field "$T/b.out" test_accuracy)
+    eacc=$("$M" eval --model "$T/b.myl" --data fashion-mnist --binary odd --limit 2000 --json 2>&1 | grep -o '"accuracy":[^,]*' | cut -d: -f2)
+    if awk -v a="$acc" 'BEGIN { exit !(a > 0.8) }' && [ "$eacc" = "$acc" ]; then
+        ok "--binary odd --standardize: test accuracy $acc, eval after load $eacc"
+    else
+        bad "--binary odd --standardize: training $acc, eval $eacc" "$(tail -n 2 "$T/b.out")"
+    fi
     n=$("$M" predict --model "$T/f.myl" --data fashion-mnist --limit 777 | wc -l)
     [ "$n" -eq 777 ] && ok "predict fashion-mnist: 777 lines" || bad "predict fashion-mnist: $n lines"
     # Ctrl-C stops at the end of a minibatch, saves, exits 130.
