@@ -235,6 +235,7 @@ void myl_fpenv_enter(unsigned *saved, int threads)
 #pragma omp parallel num_threads(threads)
     {
         int tid = omp_get_thread_num();
+        myl_pin_team(); /* binds the team once (MYELIN_PIN=1 / myelin_set_pinning) */
         if (tid < threads) {
             saved[tid] = fp_get();
             fp_set(saved[tid] | MYL_FP_FLUSH);
