@@ -75,6 +75,25 @@ def load_gbench(path):
     return out
 
 
+def merge_rounds(recs):
+    """One record from the same case measured in several rounds (processes)."""
+    ok = [r for r in recs if "error" not in r]
+    if not ok:
+        return recs[0]
+    out = dict(ok[0])
+    for key in ("seconds", "GFLOPS", "pct_peak", "GBps", "items_per_second"):
+        vals = [r[key] for r in ok if key in r]
+        if vals:
+            out[key] = statistics.median(vals)
+        maxes = [r[key + "_max"] for r in ok if key + "_max" in r]
+        if maxes:
+            out[key + "_max"] = max(maxes)
+    out["rounds"] = len(ok)
+    if len(ok) < len(recs):
+        out["failed_rounds"] = len(recs) - len(ok)
+    return out
+
+
 def machine_peaks(recs):
     """{'t1/ymm': GFLOP/s, ...} from the machine/fma_peak records."""
     peaks = {}
@@ -106,12 +125,16 @@ class Run:
         self.peaks = machine_peaks(self.before)
         for k, v in machine_peaks(self.after).items():
             self.peaks[k] = max(v, self.peaks.get(k, 0))
-        self.recs = {}
+        # One file per process and round: the same case in several rounds is
+        # merged into the median of its figures (and the max of the maxima).
+        found = {}
         for p in sorted(glob.glob(os.path.join(raw, "*.json"))):
             b = os.path.basename(p)
             if b.startswith("machine") or b.startswith("e2e-"):
                 continue
-            self.recs.update(load_gbench(p))
+            for name, rec in load_gbench(p).items():
+                found.setdefault(name, []).append(rec)
+        self.recs = {name: merge_rounds(recs) for name, recs in found.items()}
         self.e2e = []
         for p in sorted(glob.glob(os.path.join(raw, "e2e-*.json"))):
             try:
@@ -689,7 +712,8 @@ def generate(out):
              "Myelin's). Myelin runs its default path (%s).\n" % run.myelin)
     parts = [
         "# Myelin benchmark report\n",
-        "%s on %s, `%s` (level %s: min time %s s per repetition, median of %s; the whole run took %s s).\n" % (
+        "%s on %s, `%s` (level %s: min time %s s per case, median over %s rounds, each library in its own process "
+        "per round; the whole run took %s s).\n" % (
             i.get("date", "?"), i.get("hostname", "?"), i.get("command", "make bench"), i.get("level", "?"),
             i.get("min_time", "?"), i.get("repetitions", "?"), i.get("seconds", "?")),
         head,

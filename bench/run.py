@@ -26,8 +26,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import report  # noqa: E402
 
-# Per level: Google Benchmark's minimum time per repetition, repetitions (the
-# report takes the median), and the end-to-end runs (net, batch, epochs; the
+# Per level: Google Benchmark's minimum time per case, rounds (every library
+# once per round; the report takes the median), and the end-to-end runs (net, batch, epochs; the
 # first epoch is a warm-up and the median of the others is reported).
 LEVELS = {
     "quick": dict(min_time=0.03, reps=1,
@@ -227,19 +227,23 @@ def main(argv=None):
     peaks = report.machine_peaks(report.load_gbench(os.path.join(raw, "machine-before.json")))
     log("  FMA peak GFLOP/s: %s" % ", ".join("%s %.0f" % (k, v) for k, v in sorted(peaks.items())))
 
-    # 2. Google Benchmark families, one process per (family, impl, threads).
-    for t in (1, 2):
-        for family, impl in list_groups(binary, a.level, t):
-            if a.only and not re.search(a.only, family + "/" + impl):
-                continue
+    # 2. Google Benchmark families, one process per (family, impl, threads), in
+    #    rounds: each round runs every library once, so load from elsewhere on
+    #    the machine falls on all of them alike; the report takes the median
+    #    over the rounds.
+    groups = [(t, f, i) for t in (1, 2) for f, i in list_groups(binary, a.level, t)
+              if not a.only or re.search(a.only, f + "/" + i)]
+    for rnd in range(lv["reps"]):
+        log("  round %d of %d" % (rnd + 1, lv["reps"]))
+        for t, family, impl in groups:
             peak = max(peaks.get("t%d/ymm" % t, 0), peaks.get("t%d/zmm" % t, 0))
             tag = "%s-%s-t%d" % (family, impl, t)
             rc, dt = run_bench(binary, a.level, t, "^%s/%s/t%d/" % (family, impl, t),
-                               os.path.join(raw, tag + ".json"), lv["min_time"], lv["reps"], peak,
+                               os.path.join(raw, "%s-r%d.json" % (tag, rnd + 1)), lv["min_time"], 1, peak,
                                bench_env(impl, t))
             if rc != 0:
-                status[tag] = "exit %s" % rc
-            log("  %-44s %6.1f s%s" % (tag, dt, "" if rc == 0 else "  FAILED (%s)" % rc))
+                status["%s round %d" % (tag, rnd + 1)] = "exit %s" % rc
+            log("    %-42s %6.1f s%s" % (tag, dt, "" if rc == 0 else "  FAILED (%s)" % rc))
 
     # 3. End to end on Fashion-MNIST: Myelin, NumPy, PyTorch, each in its own process.
     if not a.no_e2e:

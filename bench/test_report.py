@@ -66,6 +66,10 @@ def test_parse(tmp):
     e = r.get("train/myelin/t1/784-128-64-10_b32", {})
     check("parse error", e.get("error") == "myelin_train: boom", e)
     check("parse missing file", report.load_gbench(os.path.join(tmp, "none.json")) == {})
+    m = report.merge_rounds([{"name": "x", "GFLOPS": 10.0, "GFLOPS_max": 12.0}, {"name": "x", "error": "e"},
+                             {"name": "x", "GFLOPS": 30.0, "GFLOPS_max": 31.0}, {"name": "x", "GFLOPS": 20.0}])
+    check("rounds merged by median", m.get("GFLOPS") == 20.0 and m.get("GFLOPS_max") == 31.0 and
+          m.get("rounds") == 3 and m.get("failed_rounds") == 1, m)
 
 
 def synthetic_run(out):
