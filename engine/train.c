@@ -240,21 +240,36 @@ static int forward(train_ws *ws, size_t r, uint64_t step, double *loss_sum, size
     return st;
 }
 
-/* Sum of the penalty over all weights: l1 |w| + l2/2 w^2 (serial, fixed order). */
-static double penalty(const myelin_net *net, float l1, float l2)
+/* Sum of the penalty over all weights: l1 |w| + l2/2 w^2. Fixed chunks, each
+   summed by one thread, then the chunks' sums in chunk order: the same value
+   for any thread count. */
+enum { PENALTY_CHUNK = 16384 };
+static double penalty(const myelin_net *net, float l1, float l2, int threads)
 {
     if (l1 == 0.0f && l2 == 0.0f)
         return 0.0;
-    double s1 = 0.0, s2 = 0.0;
+    double total = 0.0;
     for (size_t l = 0; l < net->n_layers; l++) {
         const float *w = net->w[l];
-        const size_t nw = net->fan_in[l] * net->spec[l].units;
-        for (size_t i = 0; i < nw; i++) {
-            s1 += fabsf(w[i]);
-            s2 += (double)w[i] * w[i];
+        const size_t nw = net->fan_in[l] * net->spec[l].units, nch = (nw + PENALTY_CHUNK - 1) / PENALTY_CHUNK;
+        double part[64];
+        for (size_t c0 = 0; c0 < nch; c0 += 64) {
+            const size_t c1 = nch - c0 < 64 ? nch : c0 + 64;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && c1 - c0 > 1)
+            for (size_t c = c0; c < c1; c++) {
+                const size_t lo = c * PENALTY_CHUNK, hi = nw - lo < PENALTY_CHUNK ? nw : lo + PENALTY_CHUNK;
+                double s1 = 0.0, s2 = 0.0;
+                for (size_t i = lo; i < hi; i++) {
+                    s1 += fabsf(w[i]);
+                    s2 += (double)w[i] * w[i];
+                }
+                part[c - c0] = l1 * s1 + 0.5 * l2 * s2;
+            }
+            for (size_t c = c0; c < c1; c++)
+                total += part[c - c0];
         }
     }
-    return l1 * s1 + 0.5 * l2 * s2;
+    return total;
 }
 
 /* Column sums of g (r x n) in row order: the bias gradient. */
@@ -519,7 +534,7 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
             int st = forward(ws, r, step, &bl, &bc, 1);
             if (st)
                 return st;
-            double batch_loss = bl / (double)r + (pen ? penalty(net, o->l1, o->l2) : 0.0);
+            double batch_loss = bl / (double)r + (pen ? penalty(net, o->l1, o->l2, ws->threads) : 0.0);
             if (pr)
                 lap(ws, &pr->loss);
             if (!isfinite(batch_loss)) {
@@ -644,7 +659,7 @@ int myl_net_gradients(myelin_net *net, const myelin_dataset *d, float l1, float 
     size_t c;
     st = forward(&ws, d->rows, ws.masks ? dropout_step : 0, &ls, &c, 1);
     if (!st) {
-        *loss = ls / (double)d->rows + penalty(net, l1, l2);
+        *loss = ls / (double)d->rows + penalty(net, l1, l2, ws.threads);
         st = backward(&ws, d->rows, ws.masks ? dropout_step : 0, NULL, l1, l2);
         for (size_t l = 0; l < net->n_layers && !st; l++) {
             memcpy(dw[l], ws.dw[l], net->fan_in[l] * net->spec[l].units * sizeof(float));
