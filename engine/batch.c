@@ -105,6 +105,10 @@ void myl_gather_batch(const myelin_net *net, const myelin_dataset *d, const uint
             const size_t bytes = d->x_u8 ? n : n * sizeof(float);
             for (size_t o = 0; o < bytes; o += 64)
                 __builtin_prefetch(ahead + o);
+            if (d->labels)
+                __builtin_prefetch(d->labels + idx[first + i + 4]);
+            else if (d->y)
+                __builtin_prefetch(d->y + (size_t)idx[first + i + 4] * outputs);
         }
         gather_row(net, d, src, x + i * n);
         if (want_t)
