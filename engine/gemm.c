@@ -156,11 +156,11 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
                     float *cj = g->c + jc + jr;
                     if (g->direct_a && kc)
                         for (size_t ir = 0; ir < mc; ir += mr)
-                            kt->gemm_ukr(kc, a_at(g, ic + ir, pc), g->lda, bp, ldpb, cj + (ic + ir) * g->ldc,
-                                         g->ldc, min_sz(mr, mc - ir), nj, &e);
+                            kt->gemm_ukr(kc, a_at(g, ic + ir, pc), g->ta ? 1 : g->lda, g->ta ? g->lda : 1, bp,
+                                         ldpb, cj + (ic + ir) * g->ldc, g->ldc, min_sz(mr, mc - ir), nj, &e);
                     else
                         for (size_t ir = 0; ir < mc; ir += mr)
-                            kt->gemm_ukr(kc, pa + ir * kc * es, 0, bp, ldpb, cj + (ic + ir) * g->ldc, g->ldc,
+                            kt->gemm_ukr(kc, pa + ir * kc * es, 1, mr, bp, ldpb, cj + (ic + ir) * g->ldc, g->ldc,
                                          min_sz(mr, mc - ir), nj, &e);
                 }
                 /* Rows are finished here when one column block covers them: softmax while hot. */
@@ -223,10 +223,11 @@ int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const fl
        small M (the forward and dY.W^T products of a minibatch). */
     const int fp32 = kt->pack_elem_size == sizeof(float) && !g.skip_ab;
     g.direct_b = fp32 && !tb && m <= 2 * g.blk.mc && !l1_aliasing(ldb);
-    /* Row-major A in place too: the kernel broadcasts from MR row streams,
-       as fast as from a packed panel (measured), and packing A costs as much
-       as the whole product on the narrow output layer. */
-    g.direct_a = fp32 && !ta && !l1_aliasing(lda);
+    /* A in place too, row-major (MR row streams) or transposed (one stream
+       of MR-float runs): the kernel broadcasts from either as fast as from a
+       packed panel (measured), and packing A costs as much as the whole
+       product on the narrow output layer. */
+    g.direct_a = fp32 && !l1_aliasing(lda);
 
     /* Threads: none for small products (a team costs microseconds). */
     size_t mu = div_up(m, kt->mr), nu = div_up(n, kt->nr);

@@ -26,15 +26,16 @@ typedef struct {
 } myl_epilogue;
 
 /* Micro-kernel: C[0..m)[0..n) (row stride ldc) <- epilogue(Apanel * Bpanel),
-   m <= MR, n <= NR. With ldpa == 0, Apanel is a packed k x MR panel
-   (pa[p*MR + i] = A(i,p)), zero-padded to the full tile and aligned to 64
-   bytes; with ldpa > 0 (FP32 paths only) it is the unpacked row-major A,
-   A(i,p) = pa[i*ldpa + p], of which only rows i < m may be read. Bpanel is
+   m <= MR, n <= NR. Apanel is A(i,p) = pa[i*rsa + p*csa] with rsa == 1 or
+   csa == 1: a packed k x MR panel (rsa = 1, csa = MR), zero-padded to the
+   full tile and aligned to 64 bytes; FP32 paths may also be handed the
+   unpacked operand, row-major (rsa = lda, csa = 1) or stored transposed
+   (rsa = 1, csa = lda), of which only rows i < m may be read. Bpanel is
    k x NR with row stride ldpb (pb[p*ldpb + j] = B(p,j)): ldpb == NR for a
-   packed, zero-padded, aligned panel; for FP32 paths the driver may also pass
-   an unpacked row-major B (ldpb = ldb, any alignment), always with NR
-   readable columns per row. Must not touch C outside m x n. k may be 0. */
-typedef void (*myl_gemm_ukr_fn)(size_t k, const void *pa, size_t ldpa, const void *pb, size_t ldpb,
+   packed, zero-padded, aligned panel; FP32 paths may also get an unpacked
+   row-major B (ldpb = ldb, any alignment), always with NR readable columns
+   per row. Must not touch C outside m x n. k may be 0. */
+typedef void (*myl_gemm_ukr_fn)(size_t k, const void *pa, size_t rsa, size_t csa, const void *pb, size_t ldpb,
                                 float *c, size_t ldc, size_t m, size_t n,
                                 const myl_epilogue *ep);
 

@@ -21,19 +21,22 @@ static inline float32x4_t act_regs(int act, float32x4_t slope, float32x4_t v)
     return v;
 }
 
-void myl_f32_gemm_ukr_neon(size_t k, const void *pa_, size_t ldpa, const void *pb_, size_t ldpb, float *c,
+void myl_f32_gemm_ukr_neon(size_t k, const void *pa_, size_t rsa, size_t csa, const void *pb_, size_t ldpb, float *c,
                            size_t ldc, size_t m, size_t n, const myl_epilogue *ep)
 {
     const float *pa = pa_, *pb = pb_;
     float32x4_t acc[MR][3];
     for (int i = 0; i < MR; i++)
         acc[i][0] = acc[i][1] = acc[i][2] = vdupq_n_f32(0.0f);
-    float acol[MR] = {0}; /* unpacked A (ldpa > 0): the k-th column of the m rows */
+    /* Vector loads of A need MR readable contiguous rows (a packed panel or
+       a full tile of transposed A); otherwise the column is gathered. */
+    const int gather = !(rsa == 1 && (csa == MR || m == MR));
+    float acol[MR] = {0};
     for (size_t p = 0; p < k; p++) {
-        const float *ap = pa;
-        if (ldpa) {
+        const float *ap = pa + p * csa;
+        if (gather) {
             for (size_t i = 0; i < m; i++)
-                acol[i] = pa[i * ldpa + p];
+                acol[i] = ap[i * rsa];
             ap = acol;
         }
         const float32x4_t a0 = vld1q_f32(ap), a1 = vld1q_f32(ap + 4);
@@ -45,8 +48,6 @@ void myl_f32_gemm_ukr_neon(size_t k, const void *pa_, size_t ldpa, const void *p
         ROW(0, a0, 0) ROW(1, a0, 1) ROW(2, a0, 2) ROW(3, a0, 3)
         ROW(4, a1, 0) ROW(5, a1, 1) ROW(6, a1, 2) ROW(7, a1, 3)
 #undef ROW
-        if (!ldpa)
-            pa += MR;
         pb += ldpb;
     }
     const int full = m == MR && n == NR;

@@ -5,15 +5,15 @@
 
 enum { MR = 4, NR = 8 };
 
-void myl_f32_gemm_ukr_4x8_scalar(size_t k, const void *pa_, size_t ldpa, const void *pb_, size_t ldpb,
+void myl_f32_gemm_ukr_4x8_scalar(size_t k, const void *pa_, size_t rsa, size_t csa, const void *pb_, size_t ldpb,
                                  float *c, size_t ldc, size_t m, size_t n, const myl_epilogue *ep)
 {
     const float *pa = pa_, *pb = pb_;
     float acc[MR][NR] = {{0}};
     for (size_t p = 0; p < k; p++) {
         const float *bp = pb + p * ldpb;
-        for (size_t i = 0; i < (ldpa ? m : MR); i++) {
-            const float a = ldpa ? pa[i * ldpa + p] : pa[p * MR + i];
+        for (size_t i = 0; i < m; i++) {
+            const float a = pa[i * rsa + p * csa];
             for (int j = 0; j < NR; j++)
                 acc[i][j] += a * bp[j];
         }

@@ -2,7 +2,7 @@
 #include "kernels.h"
 #include "pack.h"
 
-void myl_f32_gemm_ukr_4x8_scalar(size_t k, const void *pa, size_t ldpa, const void *pb, size_t ldpb, float *c, size_t ldc,
+void myl_f32_gemm_ukr_4x8_scalar(size_t k, const void *pa, size_t rsa, size_t csa, const void *pb, size_t ldpb, float *c, size_t ldc,
                                  size_t m, size_t n, const myl_epilogue *ep);
 void myl_f32_vexp_scalar(size_t n, const float *x, float *y);
 void myl_f32_vsigmoid_scalar(size_t n, const float *x, float *y);

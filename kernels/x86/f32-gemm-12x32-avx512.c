@@ -26,7 +26,7 @@ INLINE __m512 act_regs(int act, __m512 slope, __m512 v)
     return v;
 }
 
-INLINE void tile(size_t k, const float *pa, size_t ldpa, const float *pb, size_t ldpb, float *c, size_t ldc,
+INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float *pb, size_t ldpb, float *c, size_t ldc,
                  const int rows, const int nv, const int direct, size_t n, const myl_epilogue *ep)
 {
     __m512 acc0[MR], acc1[MR];
@@ -51,12 +51,12 @@ INLINE void tile(size_t k, const float *pa, size_t ldpa, const float *pb, size_t
         __asm__("" : "+v"(b0), "+v"(b1));
 #pragma GCC unroll 12
         for (int i = 0; i < rows; i++) {
-            const __m512 a = _mm512_set1_ps(direct ? pa[(size_t)i * ldpa] : pa[i]);
+            const __m512 a = _mm512_set1_ps(direct ? pa[(size_t)i * rsa] : pa[i]);
             acc0[i] = _mm512_fmadd_ps(a, b0, acc0[i]);
             if (nv > 1)
                 acc1[i] = _mm512_fmadd_ps(a, b1, acc1[i]);
         }
-        pa += direct ? 1 : MR;
+        pa += direct ? 1 : csa;
         pb += ldpb;
     }
     /* Column masks: lanes [0, n) of the 32-wide tile. */
@@ -95,18 +95,19 @@ INLINE void tile(size_t k, const float *pa, size_t ldpa, const float *pb, size_t
             myl_f32_vact_avx512(act, ep->slope, n, c + (size_t)i * ldc, c + (size_t)i * ldc);
 }
 
-/* Instances per row count, one or two column vectors, packed or unpacked A. */
-#define ROWS_CASE(r)                                                             \
-    case r:                                                                      \
-        if (n > 16)                                                              \
-            ldpa ? tile(k, pa, ldpa, pb, ldpb, c, ldc, r, 2, 1, n, ep)           \
-                 : tile(k, pa, 0, pb, ldpb, c, ldc, r, 2, 0, n, ep);             \
-        else                                                                     \
-            ldpa ? tile(k, pa, ldpa, pb, ldpb, c, ldc, r, 1, 1, n, ep)           \
-                 : tile(k, pa, 0, pb, ldpb, c, ldc, r, 1, 0, n, ep);             \
+/* Instances per row count, one or two column vectors, and A with
+   contiguous rows (packed, or stored transposed) or contiguous k (row-major). */
+#define ROWS_CASE(r)                                                          \
+    case r:                                                                   \
+        if (n > 16)                                                           \
+            rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 2, 1, n, ep)  \
+                 : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 2, 0, n, ep);     \
+        else                                                                  \
+            rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 1, 1, n, ep)  \
+                 : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 1, 0, n, ep);     \
         break;
 
-void myl_f32_gemm_ukr_avx512(size_t k, const void *pa_, size_t ldpa, const void *pb_, size_t ldpb, float *c,
+void myl_f32_gemm_ukr_avx512(size_t k, const void *pa_, size_t rsa, size_t csa, const void *pb_, size_t ldpb, float *c,
                              size_t ldc, size_t m, size_t n, const myl_epilogue *ep)
 {
     const float *pa = pa_, *pb = pb_;
