@@ -41,6 +41,16 @@ static int team_size(size_t elements)
     return myl_threads();
 }
 
+/* This thread's share [lo, hi) of a flat range of n elements, in whole
+   64-byte vectors; called inside a parallel region. */
+static void my_chunk(size_t n, size_t *lo, size_t *hi)
+{
+    const size_t team = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+    const size_t chunk = (n / team + 15) & ~(size_t)15;
+    *lo = t * chunk < n ? t * chunk : n;
+    *hi = *lo + chunk < n ? *lo + chunk : n;
+}
+
 /* Checks one rows x cols operand with leading dimension ld. */
 static int check_matrix(const char *fn, const char *name, const void *p, size_t rows, size_t cols,
                         size_t ld)
@@ -107,10 +117,8 @@ int myelin_activate(myelin_act act, size_t rows, size_t cols, const float *x, si
 #pragma omp parallel num_threads(nt)
         {
             myl_pin_team();
-            const size_t team = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
-            const size_t chunk = (total / team + 15) & ~(size_t)15; /* whole vectors */
-            const size_t lo = t * chunk < total ? t * chunk : total;
-            const size_t hi = lo + chunk < total ? lo + chunk : total;
+            size_t lo, hi;
+            my_chunk(total, &lo, &hi);
             if (hi > lo)
                 k->vact((int)act, slope, hi - lo, x + lo, y + lo);
         }
@@ -147,7 +155,20 @@ int myelin_activate_backward(myelin_act act, size_t rows, size_t cols, const flo
         return st;
     const float slope = myelin_leaky_slope();
     if (act != MYELIN_ACT_SOFTMAX && ldy == cols && lddy == cols && lddx == cols) {
-        k->vact_bwd((int)act, slope, rows * cols, y, dy, dx);
+        const size_t total = rows * cols;
+        const int nt = team_size(total);
+        if (nt <= 1) {
+            k->vact_bwd((int)act, slope, total, y, dy, dx);
+            return MYELIN_OK;
+        }
+#pragma omp parallel num_threads(nt)
+        {
+            myl_pin_team();
+            size_t lo, hi;
+            my_chunk(total, &lo, &hi);
+            if (hi > lo)
+                k->vact_bwd((int)act, slope, hi - lo, y + lo, dy + lo, dx + lo);
+        }
         return MYELIN_OK;
     }
     const int nt = team_size(rows * cols);
@@ -183,10 +204,8 @@ static int vunary(const char *fn, int which, size_t n, const float *x, float *y)
 #pragma omp parallel num_threads(nt)
     {
         myl_pin_team();
-        const size_t team = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
-        const size_t chunk = (n / team + 15) & ~(size_t)15;
-        const size_t lo = t * chunk < n ? t * chunk : n;
-        const size_t hi = lo + chunk < n ? lo + chunk : n;
+        size_t lo, hi;
+        my_chunk(n, &lo, &hi);
         if (hi > lo)
             f(hi - lo, x + lo, y + lo);
     }
