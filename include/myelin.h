@@ -161,7 +161,9 @@ typedef struct myelin_net myelin_net;
 int myelin_net_create(const myelin_net_spec *spec, uint64_t seed, myelin_net **out);
 /* "784,128:relu,64:relu,10:softmax" - the first number is the input width;
    activations: linear relu leaky_relu sigmoid tanh softmax (default linear).
-   A layer may add options after further colons: "128:relu:he_normal". */
+   A layer may add options after further colons: "128:relu:he_normal".
+   Options: glorot_uniform (xavier) glorot_normal he_normal he_uniform
+   uniform=R normal=SIGMA, dropout=P, dropconnect=P, lr=MULT, bias=R. */
 int myelin_net_create_str(const char *layers, myelin_loss loss, uint64_t seed, myelin_net **out);
 void myelin_net_free(myelin_net *net);
 
