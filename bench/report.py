@@ -130,7 +130,7 @@ class Run:
         found = {}
         for p in sorted(glob.glob(os.path.join(raw, "*.json"))):
             b = os.path.basename(p)
-            if b.startswith("machine") or b.startswith("e2e-"):
+            if b.startswith(("machine", "e2e-", "calibrate-")):
                 continue
             for name, rec in load_gbench(p).items():
                 found.setdefault(name, []).append(rec)
@@ -537,6 +537,17 @@ def behind_section(run):
     return head + ("\n".join(lines) + "\n" if lines else "\nNone in this run.\n")
 
 
+def wait_policy_note(run):
+    wp = run.info.get("wait_policy") or {}
+    if not wp:
+        return ""
+    parts = ["%s %s (default %s, PASSIVE %s GFLOP/s on %s)" % (IMPL_NAMES.get(lib, lib), v.get("chosen"),
+             fmt(v.get("default_gflops")), fmt(v.get("passive_gflops")), v.get("shape", "?"))
+             for lib, v in sorted(wp.items())]
+    return ("- OpenMP libraries on 2 threads run with the faster OMP_WAIT_POLICY, measured at the start of the run "
+            "(spinning idle threads can hold a CPU another process needs): " + "; ".join(parts) + ".\n")
+
+
 def problems_section(run):
     lines = []
     for r in sorted(run.recs.values(), key=lambda r: r["name"]):
@@ -730,6 +741,7 @@ def generate(out):
         "BLIS_NUM_THREADS set to the thread count and OPENBLAS_NUM_THREADS to it only where OpenBLAS is measured "
         "(1 elsewhere, so no idle pool spins); OpenBLAS also through openblas_set_num_threads, BLIS through "
         "bli_thread_set_num_threads.\n"
+        + wait_policy_note(run) +
         "- Google Benchmark real time; every GEMM result is checked against a double-precision dot product on "
         "sampled entries before it is timed, every activation against double precision.\n"
         "- Raw Google Benchmark JSON and the end-to-end JSON are under raw/.\n",

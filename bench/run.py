@@ -97,6 +97,19 @@ def machine_info(build):
     return info
 
 
+# Libraries whose threads are libgomp's. With the default OMP_WAIT_POLICY their
+# idle threads spin; when another process shares the two CPUs, a spinning
+# thread can hold a CPU the other needs for a whole time slice, and a small
+# two-thread product then takes milliseconds. The driver measures both
+# policies on one product per library and uses the faster (the report says which).
+OPENMP_LIBS = ("myelin", "onednn", "blis", "libxsmm")
+WAIT_POLICY = {}
+
+
+def library_of(impl):
+    return "myelin" if impl.startswith("myelin") else impl
+
+
 def bench_env(impl, threads):
     """The environment of one measuring process: every pool sized to `threads`;
     OpenBLAS gets threads only where it is measured (libxsmm falls back to it),
@@ -105,7 +118,35 @@ def bench_env(impl, threads):
     env.update(OMP_NUM_THREADS=str(threads), MYELIN_NUM_THREADS=str(threads), BLIS_NUM_THREADS=str(threads),
                OPENBLAS_NUM_THREADS=str(threads if impl in ("openblas", "libxsmm", "numpy", "torch") else 1))
     env.pop("MYELIN_ISA", None)
+    env.pop("OMP_WAIT_POLICY", None)
+    if threads > 1 and WAIT_POLICY.get(library_of(impl), {}).get("chosen") == "PASSIVE":
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
     return env
+
+
+def calibrate_wait_policy(binary, level, raw, groups):
+    """For each OpenMP library measured on 2 threads: GFLOP/s of one small
+    neural-net product with the default wait policy and with PASSIVE."""
+    impls = {}
+    for t, family, impl in groups:
+        if t == 2 and family == "gemm" and library_of(impl) in OPENMP_LIBS:
+            impls.setdefault(library_of(impl), impl)  # the first listed: Myelin's widest path
+    for lib, impl in impls.items():
+        res = {}
+        for policy in ("default", "PASSIVE"):
+            env = bench_env(impl, 2)
+            if policy == "PASSIVE":
+                env["OMP_WAIT_POLICY"] = "PASSIVE"
+            out = os.path.join(raw, "calibrate-%s-%s.json" % (lib, policy))
+            run_bench(binary, level, 2, "^gemm/%s/t2/fwd_b128_128x64/" % impl, out, 0.05, 3, 0, env)
+            recs = report.load_gbench(out)
+            res[policy] = max((r.get("GFLOPS", 0) for r in recs.values()), default=0)
+        # PASSIVE only when it is clearly better: spinning is the faster choice on an idle machine.
+        chosen = "PASSIVE" if res["PASSIVE"] > 1.1 * res["default"] else "default"
+        WAIT_POLICY[lib] = {"chosen": chosen, "shape": "fwd_b128_128x64", "default_gflops": round(res["default"], 2),
+                            "passive_gflops": round(res["PASSIVE"], 2)}
+        log("  OMP_WAIT_POLICY for %s on 2 threads: %s (default %.1f, PASSIVE %.1f GFLOP/s)" % (
+            lib, chosen, res["default"], res["PASSIVE"]))
 
 
 def run_bench(binary, level, threads, regex, out_json, min_time, reps, peak, env, timeout=1800,
@@ -233,6 +274,8 @@ def main(argv=None):
     #    over the rounds.
     groups = [(t, f, i) for t in (1, 2) for f, i in list_groups(binary, a.level, t)
               if not a.only or re.search(a.only, f + "/" + i)]
+    calibrate_wait_policy(binary, a.level, raw, groups)
+    info["wait_policy"] = WAIT_POLICY
     for rnd in range(lv["reps"]):
         log("  round %d of %d" % (rnd + 1, lv["reps"]))
         for t, family, impl in groups:

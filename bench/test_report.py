@@ -78,7 +78,11 @@ def synthetic_run(out):
     with open(os.path.join(raw, "machine.json"), "w") as f:
         json.dump({"hostname": "testhost", "date": "2026-01-02T03:04:05", "cpu_model": "Test CPU",
                    "myelin_isa_default": "avx512", "level": "quick", "packages": {"libopenblas0-pthread": "0.3"},
-                   "status": {}}, f)
+                   "status": {}, "wait_policy": {"myelin": {"chosen": "PASSIVE", "shape": "fwd_b128_128x64",
+                                                           "default_gflops": 1.5, "passive_gflops": 30.0}}}, f)
+    # Calibration output must not leak into the tables.
+    write_gb(os.path.join(raw, "calibrate-myelin-PASSIVE.json"), [
+        gb_entry("gemm/myelin-avx512/t1/sq1024", 1, GFLOPS=999.0)])
     write_gb(os.path.join(raw, "machine-before.json"), [
         gb_entry("machine/fma_peak/t1/ymm", 1, GFLOPS=100.0), gb_entry("machine/fma_peak/t1/ymm", 1, GFLOPS=120.0),
         gb_entry("machine/fma_peak/t1/zmm", 1, GFLOPS=200.0),
@@ -134,6 +138,8 @@ def test_synthetic(tmp):
     check("behind names the NN shape", "fwd_b128_784x128" in md.split("## Where Myelin is behind")[1]
           .split("##")[0], md)
     check("behind omits winning shapes", "sq1024" not in md.split("## Where Myelin is behind")[1].split("##")[0])
+    check("wait policy stated", "Myelin PASSIVE (default 1.50, PASSIVE 30.0 GFLOP/s" in md, md[-1500:])
+    check("calibration ignored", "999" not in md)
     check("machine header", "Test CPU" in md and "50.0 ns before" in md, md[:2000])
     # 784-128-64-10: 454,400 flops per sample, 27.26 GFLOP per epoch; at the 200 GFLOP/s peak 0.136 s.
     check("floor ratio", "0.136 (1.54x)" in md, md.split("### Fashion-MNIST")[1][:1500] if "### Fashion-MNIST" in md else md)
