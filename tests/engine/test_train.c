@@ -561,3 +561,30 @@ TEST(train_fp_mode_restored_and_chunked_inference)
     myelin_net_free(net);
 }
 #endif
+
+/* Dropout and DropConnect are training-only: prediction with them equals
+   prediction of the same weights without them. */
+TEST(train_dropout_off_at_prediction)
+{
+    myelin_net *a, *b;
+    if (!CHECK(myelin_net_create_str("6,9:relu:dropout=0.5:dropconnect=0.3,4:tanh:dropout=0.4,2:softmax",
+                                     MYELIN_LOSS_CE, 4, &a) == 0 &&
+                   myelin_net_create_str("6,9:relu,4:tanh,2:softmax", MYELIN_LOSS_CE, 5, &b) == 0,
+               "%s", myelin_last_error()))
+        return;
+    for (size_t l = 0; l < 3; l++) {
+        float w[64], bias[9];
+        myelin_net_get_params(a, l, w, bias);
+        myelin_net_set_params(b, l, w, bias);
+    }
+    float x[40 * 6], pa[80], pb[80];
+    uint64_t s = 17;
+    for (int i = 0; i < 40 * 6; i++)
+        x[i] = th_rand_uniform(&s, -1, 1);
+    myelin_dataset d = {.rows = 40, .cols = 6, .x = x};
+    CHECK(myelin_predict_proba(a, &d, pa, 2) == 0 && myelin_predict_proba(b, &d, pb, 2) == 0, "%s",
+          myelin_last_error());
+    CHECK(!memcmp(pa, pb, sizeof pa), "prediction applies dropout or DropConnect");
+    myelin_net_free(a);
+    myelin_net_free(b);
+}
