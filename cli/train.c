@@ -145,7 +145,7 @@ static int float_list(const char *cmd, const char *opt, const char *s, float *v,
         p = *end ? end + 1 : end;
     }
     if (*p || (k != 1 && k != n))
-        return cli_error(cmd, "--%s: %zu values for %zu layers", opt, k + (*p ? 1 : 0), n);
+        return cli_error(cmd, "--%s: \"%s\": give one value or one per layer (%zu)", opt, s, n);
     for (; k < n; k++)
         v[k] = v[0];
     return 0;
