@@ -100,7 +100,7 @@ static size_t a_buf_bytes(const gemm_job *g, size_t rows)
 static size_t b_buf_bytes(const gemm_job *g, size_t cols)
 {
     const myl_kernels *kt = g->kt;
-    size_t w = g->direct_b ? kt->nr : div_up(min_sz(g->blk.nc, cols), kt->nr) * kt->nr;
+    size_t w = g->direct_b ? 0 : div_up(min_sz(g->blk.nc, cols), kt->nr) * kt->nr;
     return w * max_sz(g->kstep, 1) * kt->pack_elem_size;
 }
 
@@ -126,29 +126,20 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
             const int last = kb + 1 == g->nkb;
             myl_epilogue ep = {g->alpha, kb == 0 ? g->beta : 1.0f, NULL,
                                last && !softmax ? g->act : MYL_ACT_LINEAR, g->slope};
-            /* B in place (row-major, FP32) for the full NR-wide panels; the
-               ragged last panel is copied so the kernel never reads past a row. */
-            size_t direct_cols = 0;
-            if (kc && g->direct_b) {
-                direct_cols = nc / nr * nr;
-                if (direct_cols < nc)
-                    kt->pack_b(0, kc, nc - direct_cols, b_at(g, pc, jc + direct_cols), g->ldb, pb);
-            } else if (kc) {
+            /* B in place (row-major, FP32: kernels read no column past n), or packed. */
+            if (kc && !g->direct_b)
                 kt->pack_b(g->tb, kc, nc, b_at(g, pc, jc), g->ldb, pb);
-            }
             for (size_t ic = m0; ic < m1; ic += MC) {
                 const size_t mc = min_sz(MC, m1 - ic);
                 if (kc && !g->direct_a)
                     kt->pack_a(g->ta, mc, kc, a_at(g, ic, pc), g->lda, pa);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     const size_t nj = min_sz(nr, nc - jr);
-                    const void *bp = pb;
+                    const void *bp = pb + jr * kc * es;
                     size_t ldpb = nr;
-                    if (jr < direct_cols) {
+                    if (g->direct_b && kc) {
                         bp = b_at(g, pc, jc + jr);
                         ldpb = g->ldb;
-                    } else if (!g->direct_b) {
-                        bp = pb + jr * kc * es;
                     }
                     myl_epilogue e = ep;
                     if (last && g->bias)

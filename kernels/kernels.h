@@ -33,8 +33,8 @@ typedef struct {
    (rsa = 1, csa = lda), of which only rows i < m may be read. Bpanel is
    k x NR with row stride ldpb (pb[p*ldpb + j] = B(p,j)): ldpb == NR for a
    packed, zero-padded, aligned panel; FP32 paths may also get an unpacked
-   row-major B (ldpb = ldb, any alignment), always with NR readable columns
-   per row. Must not touch C outside m x n. k may be 0. */
+   row-major B (ldpb = ldb, any alignment), of which only columns j < n may
+   be read. Must not touch C outside m x n. k may be 0. */
 typedef void (*myl_gemm_ukr_fn)(size_t k, const void *pa, size_t rsa, size_t csa, const void *pb, size_t ldpb,
                                 float *c, size_t ldc, size_t m, size_t n,
                                 const myl_epilogue *ep);

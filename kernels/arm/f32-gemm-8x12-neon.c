@@ -31,7 +31,7 @@ void myl_f32_gemm_ukr_neon(size_t k, const void *pa_, size_t rsa, size_t csa, co
     /* Vector loads of A need MR readable contiguous rows (a packed panel or
        a full tile of transposed A); otherwise the column is gathered. */
     const int gather = !(rsa == 1 && (csa == MR || m == MR));
-    float acol[MR] = {0};
+    float acol[MR] = {0}, brow[NR] = {0};
     for (size_t p = 0; p < k; p++) {
         const float *ap = pa + p * csa;
         if (gather) {
@@ -40,7 +40,13 @@ void myl_f32_gemm_ukr_neon(size_t k, const void *pa_, size_t rsa, size_t csa, co
             ap = acol;
         }
         const float32x4_t a0 = vld1q_f32(ap), a1 = vld1q_f32(ap + 4);
-        const float32x4_t b0 = vld1q_f32(pb), b1 = vld1q_f32(pb + 4), b2 = vld1q_f32(pb + 8);
+        const float *bp = pb;
+        if (n < NR) { /* never past column n of an unpacked B */
+            for (size_t j = 0; j < n; j++)
+                brow[j] = pb[j];
+            bp = brow;
+        }
+        const float32x4_t b0 = vld1q_f32(bp), b1 = vld1q_f32(bp + 4), b2 = vld1q_f32(bp + 8);
 #define ROW(i, av, lane)                                          \
     acc[i][0] = vfmaq_laneq_f32(acc[i][0], b0, av, lane);         \
     acc[i][1] = vfmaq_laneq_f32(acc[i][1], b1, av, lane);         \

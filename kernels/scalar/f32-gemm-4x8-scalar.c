@@ -14,7 +14,7 @@ void myl_f32_gemm_ukr_4x8_scalar(size_t k, const void *pa_, size_t rsa, size_t c
         const float *bp = pb + p * ldpb;
         for (size_t i = 0; i < m; i++) {
             const float a = pa[i * rsa + p * csa];
-            for (int j = 0; j < NR; j++)
+            for (size_t j = 0; j < n; j++) /* never past column n of an unpacked B */
                 acc[i][j] += a * bp[j];
         }
     }

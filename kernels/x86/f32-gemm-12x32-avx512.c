@@ -44,11 +44,15 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
         if (nv > 1)
             _mm_prefetch((const char *)(c + (size_t)i * ldc + 16), _MM_HINT_T0);
     }
+    /* Column masks: lanes [0, n) of the 32-wide tile. B is read through
+       them too, so an unpacked B is never read past column n. */
+    const __mmask16 m0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+    const __mmask16 m1 = n >= 32 ? (__mmask16)0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
     for (size_t p = 0; p < k; p++) {
         /* The empty asm pins B in registers: otherwise gcc folds the B load
            into every FMA, 24 loads per step instead of 2 (load-bound). */
-        __m512 b0 = _mm512_loadu_ps(pb);
-        __m512 b1 = nv > 1 ? _mm512_loadu_ps(pb + 16) : b0;
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, pb);
+        __m512 b1 = nv > 1 ? _mm512_maskz_loadu_ps(m1, pb + 16) : b0;
         __asm__("" : "+v"(b0), "+v"(b1));
 #pragma GCC unroll 12
         for (int i = 0; i < rows; i++) {
@@ -60,9 +64,6 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
         pa += direct ? 1 : csa;
         pb += ldpb;
     }
-    /* Column masks: lanes [0, n) of the 32-wide tile. */
-    const __mmask16 m0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
-    const __mmask16 m1 = n >= 32 ? (__mmask16)0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
     const __m512 alpha = _mm512_set1_ps(ep->alpha), beta = _mm512_set1_ps(ep->beta);
     const __m512 slope = _mm512_set1_ps(ep->slope);
     const int has_beta = ep->beta != 0.0f; /* beta == 0: C is never read (NaN must not leak) */

@@ -54,10 +54,14 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
         if (nv > 1)
             _mm_prefetch((const char *)(c + (size_t)i * ldc + 8), _MM_HINT_T0);
     }
+    /* Column masks; B is read through them on a ragged edge, so an unpacked
+       B is never read past column n (full tiles use plain loads). */
+    const int full0 = n >= 8, full1 = n >= 16;
+    const __m256i mk0 = lanes(n >= 8 ? 8 : n), mk1 = lanes(n >= 16 ? 8 : n > 8 ? n - 8 : 0);
     for (size_t p = 0; p < k; p++) {
         /* Pinned in registers (see the AVX-512 kernel): one load each per step. */
-        __m256 b0 = _mm256_loadu_ps(pb);
-        __m256 b1 = nv > 1 ? _mm256_loadu_ps(pb + 8) : b0;
+        __m256 b0 = full0 ? _mm256_loadu_ps(pb) : _mm256_maskload_ps(pb, mk0);
+        __m256 b1 = nv < 2 ? b0 : full1 ? _mm256_loadu_ps(pb + 8) : _mm256_maskload_ps(pb + 8, mk1);
         __asm__("" : "+x"(b0), "+x"(b1));
 #pragma GCC unroll 6
         for (int i = 0; i < rows; i++) {
@@ -74,8 +78,6 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
     const int has_beta = ep->beta != 0.0f; /* beta == 0: C is never read (NaN must not leak) */
     const int act = ep->act == MYL_ACT_RELU || ep->act == MYL_ACT_LEAKY_RELU ? ep->act : MYL_ACT_LINEAR;
     const float *bias = ep->bias;
-    const int full0 = n >= 8, full1 = n >= 16;
-    const __m256i mk0 = lanes(n >= 8 ? 8 : n), mk1 = lanes(n >= 16 ? 8 : n > 8 ? n - 8 : 0);
 #pragma GCC unroll 6
     for (int i = 0; i < rows; i++) {
         float *ci = c + (size_t)i * ldc;

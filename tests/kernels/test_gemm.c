@@ -12,6 +12,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define SENTINEL 12345.678f
 
@@ -368,6 +370,64 @@ TEST_ISA(gemm_epilogue_bias_act)
                 free_bufs(&w);
             }
     CHECK(fails == 0, "%zu failing shapes", fails);
+}
+
+/* Operands that end exactly at a page followed by an inaccessible page:
+   any read past the last element of A or B (or write past C) faults. The
+   driver reads A and B in place on these shapes, so this checks that the
+   kernels never read past column n or row m. */
+static float *guarded(size_t count, void **base, size_t *len)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t bytes = (count * sizeof(float) + page - 1) / page * page;
+    *len = bytes + page;
+    char *p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (mprotect(p + bytes, page, PROT_NONE) != 0) {
+        munmap(p, *len);
+        return NULL;
+    }
+    *base = p;
+    return (float *)(p + bytes) - count;
+}
+
+TEST_ISA(gemm_guard_pages)
+{
+    size_t dims[][3] = {{7, 10, 13}, {25, 10, 64}, {13, 33, 5}, {1, 1, 1}, {12, 32, 3}, {40, 17, 29}};
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+        for (int t = 0; t < 4; t++) {
+            size_t m = dims[d][0], n = dims[d][1], k = dims[d][2];
+            int ta = t & 1, tb = t >> 1;
+            void *ba, *bb, *bc;
+            size_t la, lb, lc;
+            float *a = guarded(m * k, &ba, &la), *b = guarded(k * n, &bb, &lb), *c = guarded(m * n, &bc, &lc);
+            if (!CHECK(a && b && c, "mmap"))
+                return;
+            fill(a, m * k);
+            fill(b, k * n);
+            for (size_t i = 0; i < m * n; i++)
+                c[i] = NAN;
+            int st = myelin_sgemm((myelin_transpose)ta, (myelin_transpose)tb, m, n, k, 1.0f, a, ta ? m : k, b,
+                                  tb ? k : n, 0.0f, c, n);
+            CHECK(st == MYELIN_OK, "status %d", st);
+            double worst = 0;
+            for (size_t i = 0; i < m; i++)
+                for (size_t j = 0; j < n; j++) {
+                    double ref = 0, mag = 0;
+                    for (size_t p = 0; p < k; p++) {
+                        double x = ta ? a[p * m + i] : a[i * k + p], y = tb ? b[j * k + p] : b[p * n + j];
+                        ref += x * y;
+                        mag += fabs(x * y);
+                    }
+                    double err = fabs(c[i * n + j] - ref) / (2.0 * (double)(k + 3) / 16777216.0 * mag + 1e-30);
+                    worst = err > worst || err != err ? (err != err ? 1e30 : err) : worst;
+                }
+            CHECK(worst <= 1.0, "m=%zu n=%zu k=%zu ta=%d tb=%d: error %.3g x the bound", m, n, k, ta, tb, worst);
+            munmap(ba, la);
+            munmap(bb, lb);
+            munmap(bc, lc);
+        }
 }
 
 /* Every bad argument: MYELIN_EINVAL, a message, and C untouched. */
