@@ -618,18 +618,26 @@ def plots(run):
     shapes = [(s, d) for s, d in nn_shapes() if any(run.get("gemm", "openblas", t, s, "GFLOPS") for t in (1, 2))]
     impls = [i for i in [run.myelin, "onednn", "blis", "libxsmm"] if i and i in run.impls("gemm")]
     if shapes and impls:
-        fig, axes = plt.subplots(2, 1, figsize=(max(10, 0.55 * len(shapes) * max(1, len(impls)) / 2), 9), sharex=True)
+        fig, axes = plt.subplots(2, 1, figsize=(min(18, max(9, 0.6 * len(shapes))), 9), sharex=True)
+        lo, hi = 1 / 16, 8  # bars beyond are clipped and labelled with their value
         width = 0.8 / len(impls)
         for ax, t in zip(axes, (1, 2)):
             for k, impl in enumerate(impls):
                 ys = [ratio(run.get("gemm", impl, t, s, "GFLOPS"), run.get("gemm", "openblas", t, s, "GFLOPS")) or float("nan")
                       for s, _ in shapes]
                 # Bars start at 1 (OpenBLAS): up when faster, down when slower.
-                ax.bar([x + (k - (len(impls) - 1) / 2) * width for x in range(len(shapes))], [y - 1 for y in ys],
-                       width, bottom=1, label=IMPL_NAMES.get(impl, impl), color=colors.get(impl))
+                xs = [x + (k - (len(impls) - 1) / 2) * width for x in range(len(shapes))]
+                shown = [min(max(y, lo * 1.05), hi / 1.05) for y in ys]
+                ax.bar(xs, [y - 1 for y in shown], width, bottom=1, label=IMPL_NAMES.get(impl, impl),
+                       color=colors.get(impl))
+                for x, y, v in zip(xs, shown, ys):
+                    if v == v and v != y:
+                        ax.text(x, y, "%.2g" % v, ha="center", va="bottom" if v > 1 else "top", fontsize=6,
+                                rotation=90)
             ax.axhline(1.0, color="black", linewidth=1)
             # Ratios on a log scale: 0.5x and 2x are equally far from OpenBLAS.
             ax.set_yscale("log", base=2)
+            ax.set_ylim(lo / 1.6, hi * 1.6)
             ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: "%.3gx" % v))
             ax.set_ylabel("GFLOP/s ÷ OpenBLAS (log)")
             ax.set_title("%d thread%s" % (t, "s" if t > 1 else ""))

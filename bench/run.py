@@ -303,14 +303,6 @@ def main(argv=None):
         json.dump(info, f, indent=1)
     headline = report.generate(out)
     print(headline)
-    latest = os.path.join(HERE, "results", "latest")
-    if a.out is None:
-        try:
-            if os.path.islink(latest) or os.path.exists(latest):
-                os.remove(latest)
-            os.symlink(os.path.basename(out), latest)
-        except OSError:
-            pass
     log("bench: %.0f s; report %s" % (time.time() - t_start, os.path.join(out, "report.md")))
     return 1 if status else 0
 
