@@ -65,7 +65,11 @@ typedef struct {
     float *dw[MYELIN_MAX_LAYERS], *db[MYELIN_MAX_LAYERS];
     float *wd[MYELIN_MAX_LAYERS];    /* DropConnect's masked weights                    */
     float *sw[2][MYELIN_MAX_LAYERS], *sb[2][MYELIN_MAX_LAYERS]; /* optimiser state      */
-    float *wprev[MYELIN_MAX_LAYERS], *bprev[MYELIN_MAX_LAYERS]; /* last good weights    */
+    float *wprev[MYELIN_MAX_LAYERS], *bprev[MYELIN_MAX_LAYERS]; /* checkpoint: weights  */
+    float *swprev[2][MYELIN_MAX_LAYERS], *sbprev[2][MYELIN_MAX_LAYERS]; /* and state      */
+    uint64_t ckpt_step;              /* the checkpoint holds the state before this step */
+    int have_ckpt;
+    uint64_t perm_epoch;             /* the epoch whose order perm holds (0: none)      */
     int fast[MYELIN_MAX_LAYERS];     /* update fused into the dW GEMM                   */
     uint32_t *perm;
     unsigned *fpsave;
@@ -111,6 +115,10 @@ static void ws_free(train_ws *ws)
         myl_free(ws->sb[1][l]);
         myl_free(ws->wprev[l]);
         myl_free(ws->bprev[l]);
+        for (int q = 0; q < 2; q++) {
+            myl_free(ws->swprev[q][l]);
+            myl_free(ws->sbprev[q][l]);
+        }
     }
     free(ws->perm);
     free(ws->fpsave);
@@ -169,6 +177,10 @@ static int ws_alloc(train_ws *ws, const myelin_net *net, const myl_kernels *k, s
         if (snapshot) {
             ws->wprev[l] = zalloc(nw, &ok);
             ws->bprev[l] = zalloc(s->units, &ok);
+            for (int q = 0; q < nstates; q++) {
+                ws->swprev[q][l] = zalloc(nw, &ok);
+                ws->sbprev[q][l] = zalloc(s->units, &ok);
+            }
         }
     }
     if (ok && rows) {
@@ -452,28 +464,36 @@ static int all_finite(const myelin_net *net)
     return 1;
 }
 
-/* Copies every layer's parameters to (restore = 0) or back from (1) the last
-   good step's copy. Chunks of 16 KiB split statically over the threads. */
+/* dst <- src in chunks of 16 KiB split statically over the threads. */
+static void par_copy(float *dst, const float *src, size_t n, int threads)
+{
+    const size_t chunk = 4096, nch = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && nch > 8)
+    for (size_t c = 0; c < nch; c++) {
+        size_t lo = c * chunk, len = n - lo < chunk ? n - lo : chunk;
+        memcpy(dst + lo, src + lo, len * sizeof(float));
+    }
+}
+
+/* Saves (restore = 0) or brings back (1) the checkpoint: every layer's
+   parameters and the optimiser's state. */
 static void snapshot(train_ws *ws, int restore)
 {
     const myelin_net *net = ws->net;
-    const size_t chunk = 4096; /* floats */
     for (size_t l = 0; l < net->n_layers; l++) {
         const size_t nw = net->fan_in[l] * net->spec[l].units, n = net->spec[l].units;
-        float *live = net->w[l], *kept = ws->wprev[l];
-        const size_t nch = (nw + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static) num_threads(ws->threads) if (ws->threads > 1 && nch > 8)
-        for (size_t c = 0; c < nch; c++) {
-            size_t lo = c * chunk, len = nw - lo < chunk ? nw - lo : chunk;
+        float *live[6] = {net->w[l], net->b[l], ws->sw[0][l], ws->sb[0][l], ws->sw[1][l], ws->sb[1][l]};
+        float *kept[6] = {ws->wprev[l], ws->bprev[l], ws->swprev[0][l], ws->sbprev[0][l], ws->swprev[1][l],
+                          ws->sbprev[1][l]};
+        for (int i = 0; i < 6; i++) {
+            if (!live[i] || !kept[i])
+                continue;
+            const size_t cnt = (i & 1) ? n : nw;
             if (restore)
-                memcpy(live + lo, kept + lo, len * sizeof(float));
+                par_copy(live[i], kept[i], cnt, ws->threads);
             else
-                memcpy(kept + lo, live + lo, len * sizeof(float));
+                par_copy(kept[i], live[i], cnt, ws->threads);
         }
-        if (restore)
-            memcpy(net->b[l], ws->bprev[l], n * sizeof(float));
-        else
-            memcpy(ws->bprev[l], net->b[l], n * sizeof(float));
     }
 }
 
@@ -487,6 +507,66 @@ static double epoch_lr(const myelin_train_opts *o, size_t epoch /* 1-based */)
 }
 
 /* ------------------------------------------------------------ the loop */
+
+/* Checkpoints are taken every CKPT_EVERY steps (copying all parameters every
+   step would cost 4% of an epoch on 784-512-256-10); the weights of any later
+   step are recovered exactly by replaying the steps since the checkpoint, which
+   the counter-based random numbers make bit-for-bit repeatable. */
+enum { CKPT_EVERY = 16 };
+
+static void plan_epoch(update_plan *plan, const myelin_net *net, const myelin_train_opts *o, size_t epoch)
+{
+    const double lr = epoch_lr(o, epoch);
+    double ld = 1.0;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        plan->lr[l] = (float)(lr * net->spec[l].lr_mult / ld);
+        ld *= o->layer_decay;
+    }
+}
+
+static void load_order(train_ws *ws, const myelin_train_opts *o, size_t rows, size_t epoch)
+{
+    if (ws->perm_epoch == epoch)
+        return;
+    if (o->shuffle)
+        myl_rng_permutation(myl_rng_key(o->seed, MYL_STREAM_SHUFFLE, 0, epoch), ws->perm, rows);
+    else if (ws->perm_epoch == 0)
+        for (size_t i = 0; i < rows; i++)
+            ws->perm[i] = (uint32_t)i;
+    ws->perm_epoch = epoch;
+}
+
+/* Puts the net back in the state it had before step `target` (0-based,
+   global): the checkpoint, then the steps from it up to target - 1 again. */
+static int rewind_to(train_ws *ws, const myelin_dataset *d, const myelin_train_opts *o, uint64_t target)
+{
+    if (!ws->have_ckpt)
+        return MYELIN_OK; /* target is 0: nothing was updated */
+    const myelin_net *net = ws->net;
+    const size_t rows = d->rows, B = ws->batch, steps_per_epoch = (rows + B - 1) / B;
+    update_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.o = o;
+    plan.cfg = (myl_opt_cfg){o->opt, o->momentum, o->beta1, o->beta2, o->rho, o->eps, o->l1, o->l2};
+    ws->prof = NULL;
+    snapshot(ws, 1);
+    for (uint64_t q = ws->ckpt_step; q < target; q++) {
+        const size_t epoch = (size_t)(q / steps_per_epoch) + 1, s = (size_t)(q % steps_per_epoch);
+        const size_t first = s * B, r = rows - first < B ? rows - first : B;
+        plan_epoch(&plan, net, o, epoch);
+        load_order(ws, o, rows, epoch);
+        myl_gather_batch(net, d, ws->perm, first, r, ws->x0, ws->t, ws->threads);
+        double bl;
+        size_t bc;
+        int st = forward(ws, r, q, &bl, &bc, 1);
+        plan.t = q + 1;
+        if (!st)
+            st = backward(ws, r, q, &plan, o->l1, o->l2);
+        if (st)
+            return st;
+    }
+    return MYELIN_OK;
+}
 
 static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_train_opts *o, train_ws *ws)
 {
@@ -509,20 +589,12 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
         for (size_t l = 0; l < net->n_layers; l++)
             val.bufs[l] = ws->y[l];
     }
-    if (!o->shuffle)
-        for (size_t i = 0; i < rows; i++)
-            ws->perm[i] = (uint32_t)i;
     for (size_t epoch = 1; epoch <= o->epochs; epoch++) {
         const double t_epoch = now();
         ws->mark = t_epoch;
         const double lr = epoch_lr(o, epoch);
-        double ld = 1.0;
-        for (size_t l = 0; l < net->n_layers; l++) {
-            plan.lr[l] = (float)(lr * net->spec[l].lr_mult / ld);
-            ld *= o->layer_decay;
-        }
-        if (o->shuffle)
-            myl_rng_permutation(myl_rng_key(o->seed, MYL_STREAM_SHUFFLE, 0, epoch), ws->perm, rows);
+        plan_epoch(&plan, net, o, epoch);
+        load_order(ws, o, rows, epoch);
         if (pr)
             lap(ws, &pr->shuffle);
         double loss_sum = 0.0;
@@ -541,13 +613,19 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
             if (pr)
                 lap(ws, &pr->loss);
             if (!isfinite(batch_loss)) {
-                if (step > 0)
-                    snapshot(ws, 1);
+                /* the last finite loss was step - 1's: its weights are the
+                   state before it */
+                if (step > 0 && (st = rewind_to(ws, d, o, step - 1)))
+                    return st;
                 return myl_fail(MYELIN_ENUMERIC, "epoch %zu, minibatch %zu: the loss is %g; training stopped with "
                                 "the weights of the last step whose loss was finite%s (try a smaller learning "
                                 "rate)", epoch, s + 1, batch_loss, step > 0 ? "" : " (the initial weights)");
             }
-            snapshot(ws, 0);
+            if (!ws->have_ckpt || step - ws->ckpt_step >= CKPT_EVERY) {
+                snapshot(ws, 0);
+                ws->ckpt_step = step;
+                ws->have_ckpt = 1;
+            }
             plan.t = step + 1;
             if (pr)
                 lap(ws, &pr->copy);
@@ -586,7 +664,9 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
     }
     /* the last update had no forward pass after it to check it */
     if (!all_finite(net)) {
-        snapshot(ws, 1);
+        int st = rewind_to(ws, d, o, step - 1);
+        if (st)
+            return st;
         return myl_fail(MYELIN_ENUMERIC, "the last update made a weight non-finite; training stopped with the "
                         "weights of the step before (try a smaller learning rate)");
     }

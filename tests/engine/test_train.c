@@ -588,3 +588,51 @@ TEST(train_dropout_off_at_prediction)
     myelin_net_free(a);
     myelin_net_free(b);
 }
+
+/* The weights kept after a non-finite loss are exactly those of the last step
+   with a finite loss: the same bytes as a run stopped by its callback right
+   there. Divergence is slow here (a learning rate just past stability), so
+   the run crosses epochs (reshuffled) and several checkpoints first. */
+static int count_batches(size_t done, size_t total, double loss, void *user)
+{
+    size_t *c = user;
+    return ++c[0] == c[1];
+}
+
+TEST(train_nonfinite_rewinds_exactly)
+{
+    const myelin_optimizer opts[] = {MYELIN_OPT_MOMENTUM, MYELIN_OPT_SGD};
+    for (int k = 0; k < 2; k++) {
+        float x[8] = {1.0f, 0.5f, -0.8f, 1.2f, 0.3f, -1.1f, 0.9f, 0.9f}, y[4] = {1, 2, 3, 4};
+        myelin_dataset d = {.rows = 4, .cols = 2, .x = x, .y = y, .y_cols = 1};
+        myelin_train_opts o;
+        myelin_train_opts_default(&o);
+        o.opt = opts[k];
+        o.lr = k == 0 ? 0.5f : 1.6f;
+        o.batch = 1;
+        o.epochs = 1000;
+        o.seed = 6;
+        size_t cnt[2] = {0, 0};
+        o.on_batch = count_batches;
+        o.on_batch_user = cnt;
+        myelin_net *a, *b;
+        myelin_net_create_str("2,1", MYELIN_LOSS_MSE, 1, &a);
+        myelin_net_create_str("2,1", MYELIN_LOSS_MSE, 1, &b);
+        int st = myelin_train(a, &d, &o);
+        const size_t steps = cnt[0]; /* steps whose loss was finite and that updated */
+        CHECK(st == MYELIN_ENUMERIC && steps > 40, "opt %d: status %d after %zu steps (want a slow divergence)",
+              (int)opts[k], st, steps);
+        /* stop b after steps - 1 updates: the state in which the last finite loss was measured */
+        cnt[0] = 0;
+        cnt[1] = steps - 1;
+        st = myelin_train(b, &d, &o);
+        CHECK(st == MYELIN_ESTOPPED, "opt %d: the callback stop: %d", (int)opts[k], st);
+        float wa[3], wb[3];
+        myelin_net_get_params(a, 0, wa, wa + 2);
+        myelin_net_get_params(b, 0, wb, wb + 2);
+        CHECK(!memcmp(wa, wb, sizeof wa), "opt %d: kept %g %g %g, last good %g %g %g", (int)opts[k], wa[0], wa[1],
+              wa[2], wb[0], wb[1], wb[2]);
+        myelin_net_free(a);
+        myelin_net_free(b);
+    }
+}
