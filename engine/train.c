@@ -393,7 +393,10 @@ static int backward(train_ws *ws, size_t r, uint64_t step, const update_plan *pl
             }
             const int act = (int)net->spec[l - 1].act;
             if (act != MYL_ACT_LINEAR) {
-                const size_t chunk = 8192, nch = (m + chunk - 1) / chunk;
+                /* small layers stay on one thread: the product that wrote gp split
+                   it differently, and moving its lines between cores costs more
+                   than the work */
+                const size_t chunk = 32768, nch = (m + chunk - 1) / chunk;
                 const float *y = ws->y[l - 1];
                 const myl_kernels *k = ws->k;
                 const float slope = ws->slope;
