@@ -88,6 +88,22 @@ static void detect(void)
     unsigned long hw = getauxval(AT_HWCAP);
     cpu.asimdhp = (hw >> 10) & 1; /* HWCAP_ASIMDHP */
     snprintf(cpu.vendor, sizeof cpu.vendor, "arm64");
+    /* No brand string on Arm: name the core by its MIDR fields (Linux). */
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[256];
+        unsigned impl = 0, part = 0;
+        while (fgets(line, sizeof line, f)) {
+            if (sscanf(line, "CPU implementer : %x", &impl) == 1 && cpu.family == 0)
+                cpu.family = (int)impl;
+            if (sscanf(line, "CPU part : %x", &part) == 1 && cpu.model == 0)
+                cpu.model = (int)part;
+        }
+        fclose(f);
+        if (cpu.family || cpu.model)
+            snprintf(cpu.brand, sizeof cpu.brand, "Arm core (implementer 0x%02x, part 0x%03x)", (unsigned)cpu.family,
+                     (unsigned)cpu.model);
+    }
 #endif
 }
 
