@@ -301,6 +301,11 @@ TEST(train_threads_and_seeds_reproducible)
         float *a = train_params(1, 3, 7, opts[k], &n1), *b = train_params(2, 3, 7, opts[k], &n2);
         float *c = train_params(2, 3, 7, opts[k], &n3), *e = train_params(2, 3, 8, opts[k], &n4);
         float *f = train_params(2, 4, 7, opts[k], &n5);
+        size_t n6;
+        float *g = k == 0 ? train_params(3, 3, 7, opts[k], &n6) : NULL;
+        if (g)
+            CHECK(!memcmp(a, g, n1 * sizeof(float)), "opt %d: 1 and 3 threads give different weights", (int)opts[k]);
+        free(g);
         if (a && b && c && e && f) {
             CHECK(!memcmp(a, b, n1 * sizeof(float)), "opt %d: 1 and 2 threads give different weights", (int)opts[k]);
             CHECK(!memcmp(b, c, n1 * sizeof(float)), "opt %d: two runs with one seed differ", (int)opts[k]);
