@@ -13,13 +13,19 @@ static inline __mmask16 tail_mask(size_t left)
 #define MYL_MAP_AVX512(n, x, y, OP)                                            \
     do {                                                                       \
         size_t i_ = 0;                                                         \
-        for (; i_ + 32 <= (n); i_ += 32) {                                     \
+        for (; i_ + 64 <= (n); i_ += 64) {                                     \
             __m512 v = _mm512_loadu_ps((x) + i_);                              \
             const __m512 r0_ = (OP);                                           \
             v = _mm512_loadu_ps((x) + i_ + 16);                                \
             const __m512 r1_ = (OP);                                           \
+            v = _mm512_loadu_ps((x) + i_ + 32);                                \
+            const __m512 r2_ = (OP);                                           \
+            v = _mm512_loadu_ps((x) + i_ + 48);                                \
+            const __m512 r3_ = (OP);                                           \
             _mm512_storeu_ps((y) + i_, r0_);                                   \
             _mm512_storeu_ps((y) + i_ + 16, r1_);                              \
+            _mm512_storeu_ps((y) + i_ + 32, r2_);                              \
+            _mm512_storeu_ps((y) + i_ + 48, r3_);                              \
         }                                                                      \
         for (; i_ + 16 <= (n); i_ += 16) {                                     \
             const __m512 v = _mm512_loadu_ps((x) + i_);                        \
