@@ -50,13 +50,12 @@ int myl_check_dataset(const myelin_net *net, const myelin_dataset *d, const char
 void myl_gather_batch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first,
                       size_t r, float *x, float *t, int threads);
 
-/* Loss of one batch of outputs (the output layer's activations, or its
-   logits for a fused loss) against targets t: the sum over rows (not the mean)
-   goes to *loss_sum, per-row correctness counts to *correct; when g is not
-   NULL, dL/dz of the output layer for the mean loss over `rows` is written to g.
-   For fused losses, p receives the probabilities (may be NULL when g is NULL
-   and prob is not wanted: then a scratch of rows*outputs floats is needed:
-   pass p anyway). Returns 0, or a status from the loss helper. */
+/* Loss of one batch: out holds the output layer's activations (its logits
+   for a fused loss), t the targets (rows x outputs). The sum over rows of the
+   loss goes to *loss_sum and the number of rows classified right to *correct.
+   p (rows x outputs) receives the probabilities of a fused loss. When g is not
+   NULL it receives dL/dz of the output layer for the mean loss over rows.
+   Returns 0 or the loss helper's status. */
 int myl_output_loss(const myelin_net *net, const myl_kernels *k, size_t rows, const float *out,
                     float *p, const float *t, double *loss_sum, size_t *correct, float *g);
 
