@@ -228,7 +228,10 @@ int myelin_net_summary(const myelin_net *net, char *buf, size_t len)
             o += snprintf(opts + o, sizeof opts - (size_t)o, "lr x%g ", (double)s->lr_mult);
         if (s->bias_init > 0 && o < (int)sizeof opts)
             snprintf(opts + o, sizeof opts - (size_t)o, "bias U(+-%g)", (double)s->bias_init);
-        PUT("%-6zu %-12s %-11s %-15s %10zu  %s\n", l, shape, act_name(s->act), init_name(s->init), p, opts);
+        for (size_t e = strlen(opts); e > 0 && opts[e - 1] == ' '; e--)
+            opts[e - 1] = 0;
+        PUT("%-6zu %-12s %-11s %-15s %10zu%s%s\n", l, shape, act_name(s->act), init_name(s->init), p,
+            opts[0] ? "  " : "", opts);
     }
     PUT("loss %s%s; %zu parameters\n", loss_name(net->loss),
         net->fuse == MYL_FUSE_SOFTMAX_CE ? " (fused with softmax)" :
