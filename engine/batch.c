@@ -52,7 +52,12 @@ static inline void gather_row(const myelin_net *net, const myelin_dataset *d, si
     if (d->x_u8) {
         const uint8_t *s = d->x_u8 + src * n;
         /* omp simd: the build's -O2 cost model would leave these scalar */
-        if (net->has_transform) {
+        if (net->uniform_transform) { /* e.g. pixels / 255: constants, no table loads */
+            const float o0 = off[0], s0 = sc[0];
+#pragma omp simd
+            for (size_t j = 0; j < n; j++)
+                dst[j] = ((float)s[j] - o0) * s0;
+        } else if (net->has_transform) {
 #pragma omp simd
             for (size_t j = 0; j < n; j++)
                 dst[j] = ((float)s[j] - off[j]) * sc[j];

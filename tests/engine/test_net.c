@@ -169,6 +169,20 @@ TEST(net_params_and_transform)
     myelin_net_set_input_transform(net, NULL, NULL, 3);
     CHECK(myelin_predict_proba(net, &d2, p2, 2) == 0, "predict");
     CHECK(!memcmp(p1, p2, sizeof p1), "transform applied as (x - offset) * scale");
+    /* bytes with one offset and scale for every column (the fast path) */
+    const uint8_t xb[6] = {0, 17, 255, 128, 3, 90};
+    for (int j = 0; j < 3; j++) {
+        off[j] = 12.5f;
+        sc[j] = 1.0f / 255;
+    }
+    for (int i = 0; i < 6; i++)
+        xt[i] = ((float)xb[i] - 12.5f) * (1.0f / 255);
+    myelin_net_set_input_transform(net, off, sc, 3);
+    myelin_dataset d3 = {.rows = 2, .cols = 3, .x_u8 = xb};
+    CHECK(myelin_predict_proba(net, &d3, p1, 2) == 0, "predict bytes: %s", myelin_last_error());
+    myelin_net_set_input_transform(net, NULL, NULL, 3);
+    CHECK(myelin_predict_proba(net, &d2, p2, 2) == 0, "predict");
+    CHECK(!memcmp(p1, p2, sizeof p1), "uniform transform on bytes applied as (x - offset) * scale");
     myelin_net_free(net);
 }
 
