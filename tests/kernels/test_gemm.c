@@ -298,7 +298,7 @@ TEST_ISA(gemm_threads_identical)
 {
     int slow = slow_target();
     shape shapes[] = {make(0, 0, 200, 300, 150, 1, 0, 1), make(1, 0, 784, 128, 64, 1, 0, 0),
-                      make(0, 1, 128, 784, 130, 1, 0.5f, 0), make(1, 1, 257, 10, 64, 2, 0, 2),
+                      make(0, 1, 128, 784, 130, 1, 0.5f, 0), make(1, 1, 1001, 10, 100, 2, 0, 2),
                       make(0, 0, 64, 1000, 300, -0.5f, 1, 0), make(0, 0, 1000, 64, 300, 1, 0, 0)};
     int saved = myelin_num_threads();
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
