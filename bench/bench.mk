@@ -1,7 +1,8 @@
 # bench/bench.mk - the benchmark suite (see bench/README.md). Called by the
 # top-level `make bench` after set-up and `make all`:
 #
-#   make -f bench/bench.mk bench [QUICK=1|FULL=1] [B=build]   build, run, report
+#   make -f bench/bench.mk bench [QUICK=1|FULL=1] [B=build] [WAIT_IDLE=seconds]
+#                                                              build, run, report
 #   make -f bench/bench.mk bench-build [B=build]               binaries only
 #
 # Binaries go to $(B)/bench/: myelin-bench (Google Benchmark), mb-xsmm.so (the
@@ -34,7 +35,7 @@ XSMM    := $(if $(wildcard /usr/lib/libxsmm.a),$(BD)/mb-xsmm.so)
 
 .PHONY: bench bench-build
 bench: bench-build
-	$(PYTHON) bench/run.py --level $(LEVEL) --build $(B)
+	$(PYTHON) bench/run.py --level $(LEVEL) --build $(B) $(if $(WAIT_IDLE),--wait-idle $(WAIT_IDLE))
 
 bench-build: $(BD)/myelin-bench $(BD)/myelin-fmnist $(XSMM)
 

@@ -336,6 +336,7 @@ def machine_section(run):
     lines = ["## Machine\n"]
     before, after = c2c_ns(run.before), c2c_ns(run.after)
     load = (next(iter(run.before.values()), {}).get("context", {}) or {}).get("load_avg")
+    load_end = (next(iter(run.after.values()), {}).get("context", {}) or {}).get("load_avg")
     rows = [
         ["CPU", "%s%s (family %s, model %s), %s CPUs, %s thread(s) per core" % (
             i.get("cpu_model", "?"), " / " + i["cpu_name"] if i.get("cpu_name") else "", i.get("cpu_family", "?"),
@@ -346,7 +347,9 @@ def machine_section(run):
         ["FMA peak, 1 thread", "ymm %s, zmm %s GFLOP/s" % (fmt(run.peaks.get("t1/ymm")), fmt(run.peaks.get("t1/zmm")))],
         ["FMA peak, 2 threads", "ymm %s, zmm %s GFLOP/s" % (fmt(run.peaks.get("t2/ymm")), fmt(run.peaks.get("t2/zmm")))],
         ["Core-to-core latency (one way)", "%s ns before, %s ns after the run" % (fmt(before), fmt(after))],
-        ["Load average at start", ", ".join("%.2f" % x for x in load) if load else "?"],
+        ["Load average (1, 5, 15 min)", "%s at the start, %s at the end" % (
+            ", ".join("%.2f" % x for x in load) if load else "?",
+            ", ".join("%.2f" % x for x in load_end) if load_end else "?")],
         ["Packages", ", ".join("%s %s" % kv for kv in sorted(i.get("packages", {}).items())) or "?"],
         ["Kernel", i.get("kernel", "?")],
     ]
@@ -734,6 +737,14 @@ def generate(out):
     head = "## Headline (%s, %s, %s CPUs, %s; core-to-core %s ns; load average at start %s)\n\n" % (
         i.get("date", "?")[:10], i.get("cpu_name") or i.get("cpu_model", "?"), i.get("cpus", "?"), i.get("hostname", "?"),
         fmt(c2c_ns(run.before)), "%.1f" % load[0] if load else "?")
+    load_end = (next(iter(run.after.values()), {}).get("context", {}) or {}).get("load_avg")
+    busy = [x[0] for x in (load, load_end) if x]
+    if busy and max(busy) > 1.0:
+        head += ("**Warning: the machine was busy** (1-minute load average %s at the start, %s at the end, on %s CPUs): "
+                 "other processes shared the CPUs, which lowers every figure and makes the 2-thread ones unreliable "
+                 "(a spinning or descheduled thread stalls the team). Compare ratios within this run only, and rerun "
+                 "on an idle machine for absolute figures.\n\n" % (
+                     "%.1f" % load[0] if load else "?", "%.1f" % load_end[0] if load_end else "?", i.get("cpus", "?")))
     head += headline(run)
     head += ("\nSpeed-up = Myelin's figure over the peer's (> 1: Myelin faster; for seconds, the peer's time over "
              "Myelin's). Myelin runs its default path (%s).\n" % run.myelin)

@@ -240,6 +240,8 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     ap.add_argument("--no-e2e", action="store_true", help="skip the Fashion-MNIST end-to-end runs")
     ap.add_argument("--only", default=None, help="regex on 'family/impl' groups to run (debugging)")
+    ap.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                    help="first wait up to SECONDS for the 1-minute load average to fall below 0.5")
     a = ap.parse_args(argv)
     lv = LEVELS[a.level]
     build = os.path.join(ROOT, a.build) if not os.path.isabs(a.build) else a.build
@@ -251,6 +253,11 @@ def main(argv=None):
     out = a.out or os.path.join(HERE, "results", "%s-%s" % (socket.gethostname(), stamp))
     raw = os.path.join(out, "raw")
     os.makedirs(raw, exist_ok=True)
+    if a.wait_idle > 0:
+        deadline = time.time() + a.wait_idle
+        while os.getloadavg()[0] >= 0.5 and time.time() < deadline:
+            log("bench: load average %.2f, waiting for an idle machine" % os.getloadavg()[0])
+            time.sleep(10)
     t_start = time.time()
     status = {}
 

@@ -145,6 +145,7 @@ def test_synthetic(tmp):
     check("behind omits winning shapes", "sq1024" not in md.split("## Where Myelin is behind")[1].split("##")[0])
     check("wait policy stated", "Myelin PASSIVE (default 1.50, PASSIVE 30.0 GFLOP/s" in md, md[-1500:])
     check("calibration ignored", "999" not in md)
+    check("no busy warning at load 0.5", "Warning: the machine was busy" not in head, head[:400])
     check("machine header", "Test CPU" in md and "50.0 ns before" in md, md[:2000])
     # 784-128-64-10: 454,400 flops per sample, 27.26 GFLOP per epoch; at the 200 GFLOP/s peak 0.136 s.
     check("floor ratio", "0.136 (1.54x)" in md, md.split("### Fashion-MNIST")[1][:1500] if "### Fashion-MNIST" in md else md)
@@ -169,6 +170,7 @@ def test_sample(tmp):
                     "### Fashion-MNIST end to end", "## Where Myelin is behind"):
         check("sample section " + section, section in md)
     check("sample headline has rows", head.count("\n|") >= 5, head)
+    check("sample busy warning (load 6.8 there)", "Warning: the machine was busy" in head, head[:400])
     for png in ("gemm_squares_t1.png", "gemm_squares_t2.png", "gemm_nn_speedup.png", "training.png"):
         if not HAVE_MPL:
             break
