@@ -293,6 +293,42 @@ TEST_ISA(gemm_degenerate)
     CHECK(fails == 0, "%zu failing shapes", fails);
 }
 
+/* One product with 1 and then 2 threads (plain, then with bias and an
+   activation): identical bytes, and the 2-thread result checked. */
+static void threads_identical(const shape *s, int act)
+{
+    bufs w;
+    if (!CHECK(alloc_bufs(&w, s), "out of memory")) {
+        free_bufs(&w);
+        return;
+    }
+    init_bufs(&w, s);
+    float *c1 = malloc(w.csz * sizeof(float)), *bias = malloc(s->n * sizeof(float));
+    if (CHECK(c1 && bias, "out of memory")) {
+        fill(bias, s->n);
+        for (int fused = 0; fused < 2; fused++) {
+            int st[2];
+            for (int t = 0; t < 2; t++) {
+                myelin_set_num_threads(t + 1);
+                memcpy(w.c, w.c0, w.csz * sizeof(float));
+                st[t] = myl_gemm(s->ta, s->tb, s->m, s->n, s->k, s->alpha, w.a, s->lda, w.b, s->ldb, s->beta, w.c,
+                                 s->ldc, fused ? bias : NULL, fused ? act : 0, 0.1f);
+                if (t == 0)
+                    memcpy(c1, w.c, w.csz * sizeof(float));
+            }
+            CHECK(st[0] == 0 && st[1] == 0, "status %d %d", st[0], st[1]);
+            CHECK(memcmp(c1, w.c, w.csz * sizeof(float)) == 0,
+                  "m=%zu n=%zu k=%zu ta=%d tb=%d act=%d: 1 and 2 threads differ", s->m, s->n, s->k, s->ta, s->tb,
+                  fused ? act : 0);
+            if (!fused)
+                verify(&w, s, NULL, 0, 0, "2 threads");
+        }
+    }
+    free(c1);
+    free(bias);
+    free_bufs(&w);
+}
+
 /* 1 vs 2 threads: identical bytes (threads split M and N, never K). */
 TEST_ISA(gemm_threads_identical)
 {
@@ -301,43 +337,17 @@ TEST_ISA(gemm_threads_identical)
                       make(0, 1, 128, 784, 130, 1, 0.5f, 0), make(1, 1, 1001, 10, 100, 2, 0, 2),
                       make(0, 0, 64, 1000, 300, -0.5f, 1, 0), make(0, 0, 1000, 64, 300, 1, 0, 0)};
     int saved = myelin_num_threads();
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        if (slow && i % 3)
-            continue;
-        shape *s = &shapes[i];
-        bufs w;
-        if (!CHECK(alloc_bufs(&w, s), "out of memory")) {
-            free_bufs(&w);
-            break;
-        }
-        init_bufs(&w, s);
-        float *c1 = malloc(w.csz * sizeof(float));
-        float *bias = malloc(s->n * sizeof(float));
-        if (CHECK(c1 && bias, "out of memory")) {
-            fill(bias, s->n);
-            for (int fused = 0; fused < 2; fused++) {
-                int act = fused ? (int)(i % 5) + 1 : 0; /* relu .. softmax */
-                myelin_set_num_threads(1);
-                memcpy(w.c, w.c0, w.csz * sizeof(float));
-                int st1 = myl_gemm(s->ta, s->tb, s->m, s->n, s->k, s->alpha, w.a, s->lda, w.b, s->ldb, s->beta,
-                                   w.c, s->ldc, fused ? bias : NULL, act, 0.1f);
-                memcpy(c1, w.c, w.csz * sizeof(float));
-                myelin_set_num_threads(2);
-                memcpy(w.c, w.c0, w.csz * sizeof(float));
-                int st2 = myl_gemm(s->ta, s->tb, s->m, s->n, s->k, s->alpha, w.a, s->lda, w.b, s->ldb, s->beta,
-                                   w.c, s->ldc, fused ? bias : NULL, act, 0.1f);
-                CHECK(st1 == 0 && st2 == 0, "status %d %d", st1, st2);
-                CHECK(memcmp(c1, w.c, w.csz * sizeof(float)) == 0,
-                      "m=%zu n=%zu k=%zu ta=%d tb=%d act=%d: 1 and 2 threads differ", s->m, s->n, s->k, s->ta,
-                      s->tb, act);
-                if (fused == 0)
-                    verify(&w, s, NULL, 0, 0, "2 threads");
-            }
-        }
-        free(c1);
-        free(bias);
-        free_bufs(&w);
-    }
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        if (!slow || i % 3 == 0)
+            threads_identical(&shapes[i], (int)(i % 5) + 1); /* relu .. softmax */
+    /* Tiny blocks: every thread runs several MC, KC and NC blocks. */
+    myl_blocking tiny = {1, 16, 1};
+    myl_gemm_force_blocking(&tiny);
+    shape s = make(1, 0, 150, 97, 70, 1, 0.5f, 1);
+    threads_identical(&s, MYL_ACT_SOFTMAX);
+    s = make(0, 1, 61, 200, 90, 2, 0, 3);
+    threads_identical(&s, MYL_ACT_TANH);
+    myl_gemm_force_blocking(NULL);
     myelin_set_num_threads(saved);
 }
 
