@@ -1,9 +1,12 @@
 /* The SGEMM driver: BLIS-style blocking around the active table's micro-kernel.
  *
  * Loops (outer to inner): NC columns of B, KC of K (B panel packed once per
- * block, or read in place), MC rows of A (packed), NR micro-panels of B, MR
- * micro-panels of A. The B micro-panel (KC x NR) stays in L1 while every A
- * micro-panel of the MC block streams past it from L2.
+ * block), MC rows of A (packed), NR micro-panels of B, MR micro-panels of A.
+ * The B micro-panel (KC x NR) stays in L1 while every A micro-panel of the
+ * MC block streams past it from L2. FP32 operands are read in place instead
+ * of packed whenever the kernel can (A row-major or transposed, B row-major
+ * with small M) and their rows do not alias in L1: the neural-net shapes
+ * then run without any packing.
  *
  * Threads: the output is cut into one rectangle per thread (a tm x tn grid in
  * whole tiles), and each thread runs the serial algorithm on its rectangle
@@ -14,7 +17,6 @@
  */
 #include "internal.h"
 
-#include <math.h>
 #include <omp.h>
 #include <string.h>
 
@@ -95,6 +97,8 @@ static const float *b_at(const gemm_job *g, size_t p, size_t j)
 static size_t a_buf_bytes(const gemm_job *g, size_t rows)
 {
     const myl_kernels *kt = g->kt;
+    if (g->direct_a)
+        return 0;
     return div_up(min_sz(g->blk.mc, rows), kt->mr) * kt->mr * max_sz(g->kstep, 1) * kt->pack_elem_size;
 }
 static size_t b_buf_bytes(const gemm_job *g, size_t cols)
