@@ -66,6 +66,8 @@ static _Thread_local size_t scratch_size;
 
 static void *scratch(size_t bytes)
 {
+    if (bytes < 64) /* operands read in place need none, but NULL means failure */
+        bytes = 64;
     if (bytes > scratch_size) {
         myl_free(scratch_ptr);
         scratch_ptr = myl_alloc(bytes);
