@@ -18,6 +18,7 @@
 #include "internal.h"
 
 #include <omp.h>
+#include <pthread.h>
 #include <string.h>
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
@@ -60,9 +61,17 @@ void myl_gemm_blocking(const myl_kernels *kt, myl_blocking *o)
     o->nc = nc;
 }
 
-/* Per-thread packing memory, kept between calls (OpenMP's workers persist). */
+/* Per-thread packing memory, kept between calls (OpenMP's workers persist),
+   and freed by a thread-specific-data destructor when a thread exits (libgomp
+   retires workers when a later team is smaller). */
 static _Thread_local void *scratch_ptr;
 static _Thread_local size_t scratch_size;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok;
+
+static void scratch_free(void *p) { myl_free(p); }
+static void scratch_key_init(void) { scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0; }
 
 static void *scratch(size_t bytes)
 {
@@ -72,6 +81,9 @@ static void *scratch(size_t bytes)
         myl_free(scratch_ptr);
         scratch_ptr = myl_alloc(bytes);
         scratch_size = scratch_ptr ? bytes : 0;
+        pthread_once(&scratch_once, scratch_key_init);
+        if (scratch_key_ok)
+            pthread_setspecific(scratch_key, scratch_ptr);
     }
     return scratch_ptr;
 }
