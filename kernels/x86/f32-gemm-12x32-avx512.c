@@ -48,20 +48,34 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
        them too, so an unpacked B is never read past column n. */
     const __mmask16 m0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
     const __mmask16 m1 = n >= 32 ? (__mmask16)0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
+    /* Row-major A: rows in four groups of three, each group one pointer
+       plus 0, 1 or 2 row strides, so the twelve row streams need six
+       registers and nothing spills (twelve row pointers did). */
+    const size_t r1 = direct ? rsa : 0, r2 = 2 * r1;
+    const float *g0 = pa, *g1 = rows > 3 ? pa + 3 * r1 : pa, *g2 = rows > 6 ? pa + 6 * r1 : pa,
+                *g3 = rows > 9 ? pa + 9 * r1 : pa;
     for (size_t p = 0; p < k; p++) {
         /* The empty asm pins B in registers: otherwise gcc folds the B load
            into every FMA, 24 loads per step instead of 2 (load-bound). */
         __m512 b0 = _mm512_maskz_loadu_ps(m0, pb);
-        __m512 b1 = nv > 1 ? _mm512_maskz_loadu_ps(m1, pb + 16) : b0;
-        __asm__("" : "+v"(b0), "+v"(b1));
+        __m512 b1 = _mm512_setzero_ps();
+        if (nv > 1) {
+            b1 = _mm512_maskz_loadu_ps(m1, pb + 16);
+            __asm__("" : "+v"(b0), "+v"(b1));
+        }
 #pragma GCC unroll 12
         for (int i = 0; i < rows; i++) {
-            const __m512 a = _mm512_set1_ps(direct ? pa[(size_t)i * rsa] : pa[i]);
+            const float *g = i < 3 ? g0 : i < 6 ? g1 : i < 9 ? g2 : g3;
+            const __m512 a = _mm512_set1_ps(direct ? g[i % 3 == 0 ? 0 : i % 3 == 1 ? r1 : r2] : pa[i]);
             acc0[i] = _mm512_fmadd_ps(a, b0, acc0[i]);
             if (nv > 1)
                 acc1[i] = _mm512_fmadd_ps(a, b1, acc1[i]);
         }
-        pa += direct ? 1 : csa;
+        if (direct) {
+            g0++, g1++, g2++, g3++;
+        } else {
+            pa += csa;
+        }
         pb += ldpb;
     }
     const __m512 alpha = _mm512_set1_ps(ep->alpha), beta = _mm512_set1_ps(ep->beta);
