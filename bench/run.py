@@ -98,19 +98,27 @@ def machine_info(build):
 
 
 # Libraries whose threads are libgomp's. With the default OMP_WAIT_POLICY their
-# idle threads spin; when another process shares the two CPUs, a spinning
-# thread can hold a CPU the other needs for a whole time slice, and a small
-# two-thread product then takes milliseconds. The driver measures both
-# policies on one product per library and uses the faster (the report says which).
+# idle threads spin, which is fastest on an idle machine; when another process
+# shares the two CPUs, a spinning thread can hold a CPU the other needs for a
+# whole time slice and a small two-thread product takes milliseconds. PASSIVE
+# avoids that at the cost of a futex wake per parallel region. Which one wins
+# changes from minute to minute here, so every 2-thread run of these libraries
+# is measured with both, in every round, and the report takes the better median.
 OPENMP_LIBS = ("myelin", "onednn", "blis", "libxsmm")
-WAIT_POLICY = {}
 
 
 def library_of(impl):
     return "myelin" if impl.startswith("myelin") else impl
 
 
-def bench_env(impl, threads):
+def policies(impl, threads):
+    """The OMP_WAIT_POLICY settings one (impl, threads) is measured with."""
+    if threads > 1 and library_of(impl) in OPENMP_LIBS:
+        return ("default", "PASSIVE")
+    return ("default",)
+
+
+def bench_env(impl, threads, policy="default"):
     """The environment of one measuring process: every pool sized to `threads`;
     OpenBLAS gets threads only where it is measured (libxsmm falls back to it),
     elsewhere one, so an idle OpenBLAS pool never competes."""
@@ -119,34 +127,9 @@ def bench_env(impl, threads):
                OPENBLAS_NUM_THREADS=str(threads if impl in ("openblas", "libxsmm", "numpy", "torch") else 1))
     env.pop("MYELIN_ISA", None)
     env.pop("OMP_WAIT_POLICY", None)
-    if threads > 1 and WAIT_POLICY.get(library_of(impl), {}).get("chosen") == "PASSIVE":
+    if policy == "PASSIVE":
         env["OMP_WAIT_POLICY"] = "PASSIVE"
     return env
-
-
-def calibrate_wait_policy(binary, level, raw, groups):
-    """For each OpenMP library measured on 2 threads: GFLOP/s of one small
-    neural-net product with the default wait policy and with PASSIVE."""
-    impls = {}
-    for t, family, impl in groups:
-        if t == 2 and family == "gemm" and library_of(impl) in OPENMP_LIBS:
-            impls.setdefault(library_of(impl), impl)  # the first listed: Myelin's widest path
-    for lib, impl in impls.items():
-        res = {}
-        for policy in ("default", "PASSIVE"):
-            env = bench_env(impl, 2)
-            if policy == "PASSIVE":
-                env["OMP_WAIT_POLICY"] = "PASSIVE"
-            out = os.path.join(raw, "calibrate-%s-%s.json" % (lib, policy))
-            run_bench(binary, level, 2, "^gemm/%s/t2/fwd_b128_128x64/" % impl, out, 0.05, 3, 0, env)
-            recs = report.load_gbench(out)
-            res[policy] = max((r.get("GFLOPS", 0) for r in recs.values()), default=0)
-        # PASSIVE only when it is clearly better: spinning is the faster choice on an idle machine.
-        chosen = "PASSIVE" if res["PASSIVE"] > 1.1 * res["default"] else "default"
-        WAIT_POLICY[lib] = {"chosen": chosen, "shape": "fwd_b128_128x64", "default_gflops": round(res["default"], 2),
-                            "passive_gflops": round(res["PASSIVE"], 2)}
-        log("  OMP_WAIT_POLICY for %s on 2 threads: %s (default %.1f, PASSIVE %.1f GFLOP/s)" % (
-            lib, chosen, res["default"], res["PASSIVE"]))
 
 
 def run_bench(binary, level, threads, regex, out_json, min_time, reps, peak, env, timeout=1800,
@@ -204,13 +187,13 @@ def run_e2e(build, raw, configs, threads_list, status):
             runs.append(("numpy", [PYTHON, os.path.join(HERE, "py_mlp.py"), "--impl", "numpy"] + common))
             if have_torch:
                 runs.append(("torch", [PYTHON, os.path.join(HERE, "py_mlp.py"), "--impl", "torch"] + common))
-            for impl, cmd in runs:
-                env = bench_env(impl, t)
+            for impl, cmd, policy in [(i, c, p) for i, c in runs for p in policies(i, t)]:
+                env = bench_env(impl, t, policy)
                 if impl == "torch" and t > 1:
                     # Without these PyTorch's OpenMP and OpenBLAS pools spin against
                     # each other and two threads run several times slower than one.
                     env["OMP_WAIT_POLICY"] = "PASSIVE"
-                tag = "e2e-%s-%s-b%d-t%d" % (impl, net, batch, t)
+                tag = "e2e-%s-%s-b%d-t%d%s" % (impl, net, batch, t, "-passive" if policy == "PASSIVE" else "")
                 t0 = time.time()
                 try:
                     p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
@@ -249,15 +232,15 @@ def main(argv=None):
     if not os.access(binary, os.X_OK):
         log("run.py: %s not built (make -f bench/bench.mk bench-build)" % binary)
         return 1
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = a.out or os.path.join(HERE, "results", "%s-%s" % (socket.gethostname(), stamp))
-    raw = os.path.join(out, "raw")
-    os.makedirs(raw, exist_ok=True)
     if a.wait_idle > 0:
         deadline = time.time() + a.wait_idle
         while os.getloadavg()[0] >= 0.5 and time.time() < deadline:
             log("bench: load average %.2f, waiting for an idle machine" % os.getloadavg()[0])
             time.sleep(10)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = a.out or os.path.join(HERE, "results", "%s-%s" % (socket.gethostname(), stamp))
+    raw = os.path.join(out, "raw")
+    os.makedirs(raw, exist_ok=True)
     t_start = time.time()
     status = {}
 
@@ -281,19 +264,19 @@ def main(argv=None):
     #    over the rounds.
     groups = [(t, f, i) for t in (1, 2) for f, i in list_groups(binary, a.level, t)
               if not a.only or re.search(a.only, f + "/" + i)]
-    calibrate_wait_policy(binary, a.level, raw, groups)
-    info["wait_policy"] = WAIT_POLICY
+    info["wait_policy_both"] = sorted(OPENMP_LIBS)
     for rnd in range(lv["reps"]):
         log("  round %d of %d" % (rnd + 1, lv["reps"]))
         for t, family, impl in groups:
             peak = max(peaks.get("t%d/ymm" % t, 0), peaks.get("t%d/zmm" % t, 0))
-            tag = "%s-%s-t%d" % (family, impl, t)
-            rc, dt = run_bench(binary, a.level, t, "^%s/%s/t%d/" % (family, impl, t),
-                               os.path.join(raw, "%s-r%d.json" % (tag, rnd + 1)), lv["min_time"], 1, peak,
-                               bench_env(impl, t))
-            if rc != 0:
-                status["%s round %d" % (tag, rnd + 1)] = "exit %s" % rc
-            log("    %-42s %6.1f s%s" % (tag, dt, "" if rc == 0 else "  FAILED (%s)" % rc))
+            for policy in policies(impl, t):
+                tag = "%s-%s-t%d%s" % (family, impl, t, "-passive" if policy == "PASSIVE" else "")
+                rc, dt = run_bench(binary, a.level, t, "^%s/%s/t%d/" % (family, impl, t),
+                                   os.path.join(raw, "%s-r%d.json" % (tag, rnd + 1)), lv["min_time"], 1, peak,
+                                   bench_env(impl, t, policy))
+                if rc != 0:
+                    status["%s round %d" % (tag, rnd + 1)] = "exit %s" % rc
+                log("    %-42s %6.1f s%s" % (tag, dt, "" if rc == 0 else "  FAILED (%s)" % rc))
 
     # 3. End to end on Fashion-MNIST: Myelin, NumPy, PyTorch, each in its own process.
     if not a.no_e2e:

@@ -83,8 +83,12 @@ def synthetic_run(out):
     with open(os.path.join(raw, "machine.json"), "w") as f:
         json.dump({"hostname": "testhost", "date": "2026-01-02T03:04:05", "cpu_model": "Test CPU",
                    "myelin_isa_default": "avx512", "level": "quick", "packages": {"libopenblas0-pthread": "0.3"},
-                   "status": {}, "wait_policy": {"myelin": {"chosen": "PASSIVE", "shape": "fwd_b128_128x64",
-                                                           "default_gflops": 1.5, "passive_gflops": 30.0}}}, f)
+                   "status": {}}, f)
+    # 2 threads, both wait policies: the better median per case is kept.
+    write_gb(os.path.join(raw, "gemm-myelin-avx512-t2-r1.json"), [gb_entry("gemm/myelin-avx512/t2/sq1024", 1, GFLOPS=5.0)])
+    write_gb(os.path.join(raw, "gemm-myelin-avx512-t2-passive-r1.json"), [
+        gb_entry("gemm/myelin-avx512/t2/sq1024", 1, GFLOPS=280.0)])
+    write_gb(os.path.join(raw, "gemm-openblas-t2-r1.json"), [gb_entry("gemm/openblas/t2/sq1024", 1, GFLOPS=140.0)])
     # Calibration output must not leak into the tables.
     write_gb(os.path.join(raw, "calibrate-myelin-PASSIVE.json"), [
         gb_entry("gemm/myelin-avx512/t1/sq1024", 1, GFLOPS=999.0)])
@@ -122,9 +126,18 @@ def synthetic_run(out):
                        "train_rows": 60000, "epoch_seconds": secs, "test_accuracy": acc, "peak_rss_mb": 100.0}, f)
 
 
+def add_e2e_policies(raw):
+    for suffix, secs, pol in (("", [1.0, 2.0, 2.0], None), ("-passive", [1.0, 0.3, 0.3], "PASSIVE")):
+        with open(os.path.join(raw, "e2e-myelin-784-128-64-10-b128-t2%s.json" % suffix), "w") as f:
+            json.dump({"impl": "myelin", "net": "784-128-64-10", "batch": 128, "threads": 2, "lr": 0.05, "epochs": 3,
+                       "train_rows": 60000, "epoch_seconds": secs, "test_accuracy": 0.85, "peak_rss_mb": 100.0,
+                       "env": {"OMP_WAIT_POLICY": pol} if pol else {}}, f)
+
+
 def test_synthetic(tmp):
     out = os.path.join(tmp, "synthetic")
     synthetic_run(out)
+    add_e2e_policies(os.path.join(out, "raw"))
     head = report.generate(out)
     md = open(os.path.join(out, "report.md")).read()
     run = report.Run(out)
@@ -143,8 +156,13 @@ def test_synthetic(tmp):
     check("behind names the NN shape", "fwd_b128_784x128" in md.split("## Where Myelin is behind")[1]
           .split("##")[0], md)
     check("behind omits winning shapes", "sq1024" not in md.split("## Where Myelin is behind")[1].split("##")[0])
-    check("wait policy stated", "Myelin PASSIVE (default 1.50, PASSIVE 30.0 GFLOP/s" in md, md[-1500:])
+    check("better wait policy kept", run.get("gemm", "myelin-avx512", 2, "sq1024", "GFLOPS") == 280.0 and
+          run.recs["gemm/myelin-avx512/t2/sq1024"].get("policy") == "PASSIVE", run.recs.get("gemm/myelin-avx512/t2/sq1024"))
+    check("2T ratio uses it", "| 280 | 140 | 2.00x |" in head, head)
+    check("wait policy stated", "Myelin: default better in 0 cases, PASSIVE in 1" in md, md[-1500:])
     check("calibration ignored", "999" not in md)
+    check("faster e2e policy kept", "| 784-128-64-10, b128 | 2 | 0.300 |" in md and
+          "784-128-64-10 b128: PASSIVE" in md, md.split("### Fashion-MNIST")[1][:1200] if "### Fashion-MNIST" in md else md)
     check("no busy warning at load 0.5", "Warning: the machine was busy" not in head, head[:400])
     check("machine header", "Test CPU" in md and "50.0 ns before" in md, md[:2000])
     # 784-128-64-10: 454,400 flops per sample, 27.26 GFLOP per epoch; at the 200 GFLOP/s peak 0.136 s.
