@@ -92,32 +92,54 @@ static inline void target_row(const myelin_dataset *d, size_t src, size_t output
 void myl_gather_batch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first, size_t r,
                       float *x, float *t, int threads)
 {
+    myl_gather_prefetch(net, d, idx, first, r, x, t, threads, 0);
+}
+
+void myl_gather_prefetch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first,
+                         size_t r, float *x, float *t, int threads, size_t next_r)
+{
     const size_t n = net->inputs, outputs = net->spec[net->n_layers - 1].units;
     const int want_t = t && (d->y || d->labels);
     /* Rows are independent: a static split gives the same bytes for any
        thread count. A team only pays for itself on big batches. */
     const int par = threads > 1 && r * n >= 32768;
-#pragma omp parallel for schedule(static) num_threads(threads) if (par)
-    for (size_t i = 0; i < r; i++) {
+    const size_t bytes = d->x_u8 ? n : n * sizeof(float);
+#pragma omp parallel num_threads(threads) if (par)
+    {
         if (par)
             myl_pin_team();
-        size_t src = idx ? idx[first + i] : first + i;
-        if (idx && i + 4 < r) {
-            /* shuffled rows are scattered over the whole set: fetch the row
-               four ahead while this one converts */
-            const char *ahead = d->x_u8 ? (const char *)(d->x_u8 + (size_t)idx[first + i + 4] * n)
-                                        : (const char *)(d->x + (size_t)idx[first + i + 4] * n);
-            const size_t bytes = d->x_u8 ? n : n * sizeof(float);
-            for (size_t o = 0; o < bytes; o += 64)
-                __builtin_prefetch(ahead + o);
-            if (d->labels)
-                __builtin_prefetch(d->labels + idx[first + i + 4]);
-            else if (d->y)
-                __builtin_prefetch(d->y + (size_t)idx[first + i + 4] * outputs);
+#pragma omp for schedule(static) nowait
+        for (size_t i = 0; i < r; i++) {
+            size_t src = idx ? idx[first + i] : first + i;
+            if (idx && i + 4 < r) {
+                /* shuffled rows are scattered over the whole set: fetch the
+                   row four ahead while this one converts */
+                const char *ahead = d->x_u8 ? (const char *)(d->x_u8 + (size_t)idx[first + i + 4] * n)
+                                            : (const char *)(d->x + (size_t)idx[first + i + 4] * n);
+                for (size_t o = 0; o < bytes; o += 64)
+                    __builtin_prefetch(ahead + o);
+                if (d->labels)
+                    __builtin_prefetch(d->labels + idx[first + i + 4]);
+                else if (d->y)
+                    __builtin_prefetch(d->y + (size_t)idx[first + i + 4] * outputs);
+            }
+            gather_row(net, d, src, x + i * n);
+            if (want_t)
+                target_row(d, src, outputs, t + i * outputs);
         }
-        gather_row(net, d, src, x + i * n);
-        if (want_t)
-            target_row(d, src, outputs, t + i * outputs);
+        /* The next minibatch's rows, after this one's (issued during the
+           gather they would compete with its own misses): row i by the thread
+           that will convert row i next step (same static split), so their
+           memory latency overlaps this step's products. */
+#pragma omp for schedule(static) nowait
+        for (size_t i = 0; i < r; i++) {
+            if (!idx || i >= next_r)
+                continue;
+            const size_t nxt = idx[first + r + i];
+            const char *row = d->x_u8 ? (const char *)(d->x_u8 + nxt * n) : (const char *)(d->x + nxt * n);
+            for (size_t o = 0; o < bytes; o += 64)
+                __builtin_prefetch(row + o, 0, 1);
+        }
     }
 }
 

@@ -50,6 +50,12 @@ int myl_check_dataset(const myelin_net *net, const myelin_dataset *d, const char
    not NULL and d has targets) the targets into t (r x outputs). */
 void myl_gather_batch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first,
                       size_t r, float *x, float *t, int threads);
+/* The same, and (idx not NULL) prefetches the next next_r <= r rows of the
+   order, idx[first + r ..], each by the thread that converts the row at the
+   same position now: called with the next minibatch's size in training, its
+   memory latency overlaps the step's products instead of the next gather. */
+void myl_gather_prefetch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first,
+                         size_t r, float *x, float *t, int threads, size_t next_r);
 
 /* Loss of one batch: out holds the output layer's activations (its logits
    for a fused loss), t the targets (rows x outputs). The sum over rows of the

@@ -604,7 +604,8 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
         size_t correct = 0;
         for (size_t s = 0; s < steps_per_epoch; s++, step++) {
             const size_t first = s * B, r = rows - first < B ? rows - first : B;
-            myl_gather_batch(net, d, ws->perm, first, r, ws->x0, ws->t, ws->threads);
+            const size_t next_r = s + 1 < steps_per_epoch ? (rows - first - r < B ? rows - first - r : B) : 0;
+            myl_gather_prefetch(net, d, ws->perm, first, r, ws->x0, ws->t, ws->threads, next_r < r ? next_r : r);
             if (pr)
                 lap(ws, &pr->copy);
             double bl;
