@@ -45,9 +45,12 @@ void myl_gemm_blocking(const myl_kernels *kt, myl_blocking *o)
     }
     const myl_caches *ca = myl_cache_info();
     size_t es = kt->pack_elem_size, mr = kt->mr, nr = kt->nr;
-    /* KC: the B micro-panel as large as L1 (measured on Zen 5: 384 beats
-       288 at 1024^3 and 2048^3; the A stream from L2 keeps up). */
-    size_t kc = ca->l1d / (nr * es);
+    /* KC: the B micro-panel twice the size of L1. The kernel keeps its
+       speed with B streaming from L2 (Zen 5, 12x32 tile on L2-resident
+       panels: 197 GFLOP/s at KC 344, 204 at 768), and fewer K blocks mean
+       fewer passes over C and over the packed B block: 2048^3 on 1 thread
+       162 -> 178 GFLOP/s, 1024^3 174 -> 179 (KC 384 -> 768). */
+    size_t kc = 2 * ca->l1d / (nr * es);
     kc = kc / 16 * 16;
     kc = max_sz(64, min_sz(kc, 1024));
     /* MC: the packed A block fills about half of L2. */
@@ -231,7 +234,7 @@ int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const fl
     /* Read row-major B in place when packing it would cost more than it saves:
        small M (the forward and dY.W^T products of a minibatch). */
     const int fp32 = kt->pack_elem_size == sizeof(float) && !g.skip_ab;
-    g.direct_b = fp32 && !tb && m <= 2 * g.blk.mc && !l1_aliasing(ldb);
+    g.direct_b = fp32 && !tb && m <= 4 * g.blk.mc && !l1_aliasing(ldb);
     /* A in place too, row-major (MR row streams) or transposed (one stream
        of MR-float runs): the kernel broadcasts from either as fast as from a
        packed panel (measured), and packing A costs as much as the whole
