@@ -166,10 +166,12 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
                     if (last && g->bias)
                         e.bias = g->bias + jc + jr;
                     float *cj = g->c + jc + jr;
+                    /* Narrow panels (the output layer) take taller tiles where the kernel has them. */
+                    const size_t mrd = nj <= nr / 2 && kt->mr_narrow > mr ? kt->mr_narrow : mr;
                     if (g->direct_a && kc)
-                        for (size_t ir = 0; ir < mc; ir += mr)
+                        for (size_t ir = 0; ir < mc; ir += mrd)
                             kt->gemm_ukr(kc, a_at(g, ic + ir, pc), g->ta ? 1 : g->lda, g->ta ? g->lda : 1, bp,
-                                         ldpb, cj + (ic + ir) * g->ldc, g->ldc, min_sz(mr, mc - ir), nj, &e);
+                                         ldpb, cj + (ic + ir) * g->ldc, g->ldc, min_sz(mrd, mc - ir), nj, &e);
                     else
                         for (size_t ir = 0; ir < mc; ir += mr)
                             kt->gemm_ukr(kc, pa + ir * kc * es, 1, mr, bp, ldpb, cj + (ic + ir) * g->ldc, g->ldc,

@@ -61,6 +61,7 @@ typedef void (*myl_softmax_fn)(size_t n, const float *x, float *y);
 typedef struct {
     const char *name;          /* "scalar", "avx2", "avx512", "neon" */
     unsigned mr, nr;           /* GEMM micro-tile */
+    unsigned mr_narrow;        /* rows a gemm_ukr call may take when n <= nr/2 and A is not packed (0: mr) */
     unsigned pack_elem_size;   /* bytes per packed element */
     myl_gemm_ukr_fn gemm_ukr;
     myl_pack_a_fn pack_a;

@@ -1,6 +1,9 @@
 /* AVX-512 GEMM micro-kernel, tile 12 x 32: 24 zmm accumulators (12 rows x two
    16-float vectors), two B loads and one A broadcast per row and K step, which
    leaves registers to spare and hides the 4-cycle FMA latency on two pipes.
+   Narrow products (n <= 16, A read in place) take up to 24 rows per call
+   with one column vector: half the calls and epilogues of 12-row tiles on
+   the output layer (n = 10).
    The tile is instantiated for every row count (1..12) and for one or two
    column vectors, so partial tiles (m < 12, n <= 16) cost only what they
    compute; masked loads and stores keep every access inside the m x n tile.
@@ -15,6 +18,7 @@
 
 #define MR MYL_AVX512_MR
 #define NR MYL_AVX512_NR
+#define MR_NARROW MYL_AVX512_MR_NARROW
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -30,15 +34,16 @@ INLINE __m512 act_regs(int act, __m512 slope, __m512 v)
 INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float *pb, size_t ldpb, float *c, size_t ldc,
                  const int rows, const int nv, const int direct, size_t n, const myl_epilogue *ep)
 {
-    __m512 acc0[MR], acc1[MR];
-#pragma GCC unroll 12
+    __m512 acc0[MR_NARROW], acc1[MR];
+#pragma GCC unroll 24
     for (int i = 0; i < rows; i++) {
         acc0[i] = _mm512_setzero_ps();
-        acc1[i] = _mm512_setzero_ps();
+        if (nv > 1)
+            acc1[i] = _mm512_setzero_ps();
     }
     /* C is read (beta) and written only after the K loop: start fetching
        its lines now so the epilogue does not wait on L3 or memory. */
-#pragma GCC unroll 12
+#pragma GCC unroll 24
     for (int i = 0; i < rows; i++) {
         _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
         if (nv > 1)
@@ -48,12 +53,15 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
        them too, so an unpacked B is never read past column n. */
     const __mmask16 m0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
     const __mmask16 m1 = n >= 32 ? (__mmask16)0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
-    /* Row-major A: rows in four groups of three, each group one pointer
-       plus 0, 1 or 2 row strides, so the twelve row streams need six
-       registers and nothing spills (twelve row pointers did). */
+    /* Row-major A: rows in groups of three, each group one pointer plus
+       0, 1 or 2 row strides, so twelve row streams need six registers and
+       nothing spills (twelve row pointers did); 24 rows (one column
+       vector) need ten. */
     const size_t r1 = direct ? rsa : 0, r2 = 2 * r1;
-    const float *g0 = pa, *g1 = rows > 3 ? pa + 3 * r1 : pa, *g2 = rows > 6 ? pa + 6 * r1 : pa,
-                *g3 = rows > 9 ? pa + 9 * r1 : pa;
+    const float *g[MR_NARROW / 3];
+#pragma GCC unroll 8
+    for (int q = 0; q < MR_NARROW / 3; q++)
+        g[q] = rows > 3 * q ? pa + (size_t)(3 * q) * r1 : pa;
     for (size_t p = 0; p < k; p++) {
         /* The empty asm pins B in registers: otherwise gcc folds the B load
            into every FMA, 24 loads per step instead of 2 (load-bound). */
@@ -63,16 +71,19 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
             b1 = _mm512_maskz_loadu_ps(m1, pb + 16);
             __asm__("" : "+v"(b0), "+v"(b1));
         }
-#pragma GCC unroll 12
+#pragma GCC unroll 24
         for (int i = 0; i < rows; i++) {
-            const float *g = i < 3 ? g0 : i < 6 ? g1 : i < 9 ? g2 : g3;
-            const __m512 a = _mm512_set1_ps(direct ? g[i % 3 == 0 ? 0 : i % 3 == 1 ? r1 : r2] : pa[i]);
+            const float *gi = g[i / 3];
+            const __m512 a = _mm512_set1_ps(direct ? gi[i % 3 == 0 ? 0 : i % 3 == 1 ? r1 : r2] : pa[i]);
             acc0[i] = _mm512_fmadd_ps(a, b0, acc0[i]);
             if (nv > 1)
                 acc1[i] = _mm512_fmadd_ps(a, b1, acc1[i]);
         }
         if (direct) {
-            g0++, g1++, g2++, g3++;
+#pragma GCC unroll 8
+            for (int q = 0; q < MR_NARROW / 3; q++)
+                if (rows > 3 * q)
+                    g[q]++;
         } else {
             pa += csa;
         }
@@ -88,7 +99,7 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
             bias1 = _mm512_maskz_loadu_ps(m1, ep->bias + 16);
     }
     const int act = ep->act;
-#pragma GCC unroll 12
+#pragma GCC unroll 24
     for (int i = 0; i < rows; i++) {
         float *ci = c + (size_t)i * ldc;
         __m512 v0 = _mm512_mul_ps(alpha, acc0[i]);
@@ -123,6 +134,13 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
                  : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 1, 0, n, ep);     \
         break;
 
+/* 13..24 rows: one column vector only (n <= 16, the table's mr_narrow). */
+#define NARROW_CASE(r)                                                        \
+    case r:                                                                   \
+        rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 1, 1, n, ep)      \
+             : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 1, 0, n, ep);         \
+        break;
+
 void myl_f32_gemm_ukr_avx512(size_t k, const void *pa_, size_t rsa, size_t csa, const void *pb_, size_t ldpb, float *c,
                              size_t ldc, size_t m, size_t n, const myl_epilogue *ep)
 {
@@ -130,6 +148,8 @@ void myl_f32_gemm_ukr_avx512(size_t k, const void *pa_, size_t rsa, size_t csa, 
     switch (m) {
         ROWS_CASE(1) ROWS_CASE(2) ROWS_CASE(3) ROWS_CASE(4) ROWS_CASE(5) ROWS_CASE(6)
         ROWS_CASE(7) ROWS_CASE(8) ROWS_CASE(9) ROWS_CASE(10) ROWS_CASE(11) ROWS_CASE(12)
+        NARROW_CASE(13) NARROW_CASE(14) NARROW_CASE(15) NARROW_CASE(16) NARROW_CASE(17) NARROW_CASE(18)
+        NARROW_CASE(19) NARROW_CASE(20) NARROW_CASE(21) NARROW_CASE(22) NARROW_CASE(23) NARROW_CASE(24)
     default: break;
     }
 }

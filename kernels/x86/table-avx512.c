@@ -7,6 +7,7 @@ const myl_kernels myl_kernels_avx512 = {
     .name = "avx512",
     .mr = MYL_AVX512_MR,
     .nr = MYL_AVX512_NR,
+    .mr_narrow = MYL_AVX512_MR_NARROW,
     .pack_elem_size = 4,
     .gemm_ukr = myl_f32_gemm_ukr_avx512,
     .pack_a = myl_pack_a_avx512,
