@@ -38,6 +38,9 @@ const myl_caches *myl_cache_info(void);
 
 /* Threads: the count OpenMP regions of the engine use. */
 int myl_threads(void);
+/* Caps myl_threads() for the calling thread's later calls (0: no cap);
+   returns the previous cap, to restore. */
+int myl_cap_threads(int cap);
 /* Number of physical cores (hwloc; else online CPUs). */
 int myl_physical_cores(void);
 /* Pin the calling OpenMP team one thread per core if pinning is on. */

@@ -111,11 +111,23 @@ int myl_physical_cores(void)
     return n_cores;
 }
 
+/* Per calling thread, so a cap set by one training run never leaks into
+   another thread's calls. */
+static _Thread_local int thread_cap;
+
 int myl_threads(void)
 {
     pthread_once(&topo_once, init_topology);
     int t = atomic_load(&user_threads);
-    return t > 0 ? t : n_cores;
+    t = t > 0 ? t : n_cores;
+    return thread_cap > 0 && thread_cap < t ? thread_cap : t;
+}
+
+int myl_cap_threads(int cap)
+{
+    int old = thread_cap;
+    thread_cap = cap > 0 ? cap : 0;
+    return old;
 }
 
 int myelin_set_num_threads(int n)

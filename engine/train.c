@@ -200,6 +200,31 @@ static int ws_alloc(train_ws *ws, const myelin_net *net, const myl_kernels *k, s
 
 /* ------------------------------------------------------------ the step */
 
+/* A layer's three products (r x n x fin multiply-adds each) run on one
+   thread below SOLO_WORK. Inside a step a two-thread team costs far more than
+   myl_gemm's own threshold (measured on isolated products) assumes: the
+   operands were just written by the previous product's split and sit half in
+   the other core's cache, and on a busy machine a worker that lost its core
+   stalls the whole team. Fashion-MNIST 784-128-64-10 b128, 2 threads: the
+   128x64x128 layer took 2x longer on two threads than on one. */
+enum { SOLO_WORK = 4000000 };
+
+static int solo_layer(size_t r, size_t n, size_t fin)
+{
+    return (double)r * (double)(n < 16 ? 16 : n) * (double)fin < SOLO_WORK;
+}
+
+static int layer_gemm(int solo, int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,
+                      size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc, const float *bias,
+                      int act, float slope)
+{
+    const int old = solo ? myl_cap_threads(1) : 0;
+    int st = myl_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, slope);
+    if (solo)
+        myl_cap_threads(old);
+    return st;
+}
+
 /* Forward pass of r rows gathered in x0 (and targets in t): loss sum and
    correct count of the batch. Dropout/DropConnect masks keyed by step. */
 static int forward(train_ws *ws, size_t r, uint64_t step, double *loss_sum, size_t *correct, int want_grad)
@@ -237,8 +262,8 @@ static int forward(train_ws *ws, size_t r, uint64_t step, double *loss_sum, size
         }
         if (lp)
             lap(ws, &lp->fwd_act);
-        int gst = myl_gemm(0, 0, r, n, fin, 1.0f, in, fin, w, n, 0.0f, ws->y[l], n, net->b[l],
-                           myl_layer_fwd_act(net, l), ws->slope);
+        int gst = layer_gemm(solo_layer(r, n, fin), 0, 0, r, n, fin, 1.0f, in, fin, w, n, 0.0f, ws->y[l], n,
+                             net->b[l], myl_layer_fwd_act(net, l), ws->slope);
         if (gst)
             return gst;
         if (lp) {
@@ -320,13 +345,14 @@ static int backward(train_ws *ws, size_t r, uint64_t step, const update_plan *pl
         const size_t n = s->units, fin = net->fan_in[l], nw = fin * n;
         myelin_layer_profile *lp = pr ? &pr->layer[l] : NULL;
         const float *g = ws->g[l];
+        const int solo = solo_layer(r, n, fin);
         const float *in = l == 0 ? ws->x0 : (ws->masks && s->dropout > 0.0f ? ws->din[l] : ws->y[l - 1]);
         const float *w = ws->masks && s->dropconnect > 0.0f ? ws->wd[l] : net->w[l];
         /* 1. the input gradient, through the weights used in the forward pass
               and before they change */
         if (l > 0) {
-            if ((gst = myl_gemm(0, 1, r, fin, n, 1.0f, g, n, w, n, 0.0f, ws->g[l - 1], fin, NULL, MYL_ACT_LINEAR,
-                                0.0f)))
+            if ((gst = layer_gemm(solo, 0, 1, r, fin, n, 1.0f, g, n, w, n, 0.0f, ws->g[l - 1], fin, NULL,
+                                  MYL_ACT_LINEAR, 0.0f)))
                 return gst;
             if (lp) {
                 lap(ws, &lp->bwd_gemm_dx);
@@ -337,8 +363,8 @@ static int backward(train_ws *ws, size_t r, uint64_t step, const update_plan *pl
         float lr = plan ? plan->lr[l] : 0.0f;
         if (plan && ws->fast[l]) {
             if (lr != 0.0f) {
-                if ((gst = myl_gemm(1, 0, fin, n, r, -lr, in, fin, g, n, 1.0f - lr * l2, net->w[l], n, NULL,
-                                    MYL_ACT_LINEAR, 0.0f)))
+                if ((gst = layer_gemm(solo, 1, 0, fin, n, r, -lr, in, fin, g, n, 1.0f - lr * l2, net->w[l], n,
+                                      NULL, MYL_ACT_LINEAR, 0.0f)))
                     return gst;
                 if (lp)
                     lap(ws, &lp->bwd_gemm_dw);
@@ -352,7 +378,8 @@ static int backward(train_ws *ws, size_t r, uint64_t step, const update_plan *pl
                     lap(ws, &lp->update);
             }
         } else if (!plan || lr != 0.0f) {
-            if ((gst = myl_gemm(1, 0, fin, n, r, 1.0f, in, fin, g, n, 0.0f, ws->dw[l], n, NULL, MYL_ACT_LINEAR, 0.0f)))
+            if ((gst = layer_gemm(solo, 1, 0, fin, n, r, 1.0f, in, fin, g, n, 0.0f, ws->dw[l], n, NULL,
+                                  MYL_ACT_LINEAR, 0.0f)))
                 return gst;
             if (lp)
                 lap(ws, &lp->bwd_gemm_dw);

@@ -644,3 +644,19 @@ TEST(train_nonfinite_rewinds_exactly)
         myelin_net_free(b);
     }
 }
+
+/* The engine's per-thread cap on the team size (small products of a training
+   step run on one thread): lowers, never raises, and restores. */
+TEST(train_thread_cap_restores)
+{
+    int before = myelin_num_threads();
+    myelin_set_num_threads(3);
+    int old = myl_cap_threads(1);
+    CHECK(old == 0, "no cap was set, got %d", old);
+    CHECK(myl_threads() == 1, "capped to 1, got %d", myl_threads());
+    myl_cap_threads(8);
+    CHECK(myl_threads() == 3, "a cap above the count must not raise it, got %d", myl_threads());
+    myl_cap_threads(old);
+    CHECK(myl_threads() == 3, "cap restored: 3 threads, got %d", myl_threads());
+    myelin_set_num_threads(before);
+}
