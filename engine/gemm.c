@@ -48,8 +48,10 @@ void myl_gemm_blocking(const myl_kernels *kt, myl_blocking *o)
     /* KC: the B micro-panel twice the size of L1. The kernel keeps its
        speed with B streaming from L2 (Zen 5, 12x32 tile on L2-resident
        panels: 197 GFLOP/s at KC 344, 204 at 768), and fewer K blocks mean
-       fewer passes over C and over the packed B block: 2048^3 on 1 thread
-       162 -> 178 GFLOP/s, 1024^3 174 -> 179 (KC 384 -> 768). */
+       fewer passes over C and over the packed B block. KC 384 -> 768, 1
+       thread: 2048^3 164 -> 183 GFLOP/s with malloc'd operands (16 bytes
+       past a line: C rows straddle lines, so C passes cost more), about
+       +5% with 64-byte aligned ones, within the noise in bench/. */
     size_t kc = 2 * ca->l1d / (nr * es);
     kc = kc / 16 * 16;
     kc = max_sz(64, min_sz(kc, 1024));
