@@ -205,9 +205,11 @@ static int ws_alloc(train_ws *ws, const myelin_net *net, const myl_kernels *k, s
    myl_gemm's own threshold (measured on isolated products) assumes: the
    operands were just written by the previous product's split and sit half in
    the other core's cache, and on a busy machine a worker that lost its core
-   stalls the whole team. Fashion-MNIST 784-128-64-10 b128, 2 threads: the
-   128x64x128 layer took 2x longer on two threads than on one. */
-enum { SOLO_WORK = 4000000 };
+   stalls the whole team. Fashion-MNIST 784-128-64-10, 2 threads: the
+   128x64x128 layer (b128, 1.05M) took 2x longer on two threads than on one,
+   while the 32x128x784 layer (b32, 3.2M) still ran faster on two (its
+   forward and dW products 132 -> 107 ms per epoch); 2M sits between. */
+enum { SOLO_WORK = 2000000 };
 
 static int solo_layer(size_t r, size_t n, size_t fin)
 {
