@@ -26,6 +26,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -59,6 +60,8 @@ typedef struct {
     int threads;
     float slope;
     float *x0, *t, *p;
+    float *x0_next, *t_next;         /* the next minibatch, gathered during this step  */
+    int overlap;                     /* gather the next minibatch beside layers >= 1   */
     float *y[MYELIN_MAX_LAYERS];     /* layer outputs (logits for a fused last layer)   */
     float *din[MYELIN_MAX_LAYERS];   /* dropped-out copy of layer l's input (l > 0)     */
     float *g[MYELIN_MAX_LAYERS];     /* dL/dz of layer l                                */
@@ -101,6 +104,8 @@ static void ws_free(train_ws *ws)
 {
     myl_free(ws->x0);
     myl_free(ws->t);
+    myl_free(ws->x0_next);
+    myl_free(ws->t_next);
     myl_free(ws->p);
     for (size_t l = 0; l < MYELIN_MAX_LAYERS; l++) {
         myl_free(ws->y[l]);
@@ -123,6 +128,8 @@ static void ws_free(train_ws *ws)
     free(ws->perm);
     free(ws->fpsave);
 }
+
+static int solo_layer(size_t r, size_t n, size_t fin);
 
 /* zeroed, 64-byte aligned */
 static float *zalloc(size_t nfloats, int *ok)
@@ -187,6 +194,15 @@ static int ws_alloc(train_ws *ws, const myelin_net *net, const myl_kernels *k, s
         ws->perm = malloc(rows * sizeof(uint32_t));
         ok = ws->perm != NULL;
     }
+    /* Overlap only when every product of layers >= 1 runs on one thread
+       anyway (solo_layer): the other thread is idle during them. */
+    ws->overlap = ok && rows > batch && ws->threads > 1 && net->n_layers > 1;
+    for (size_t l = 1; l < net->n_layers && ws->overlap; l++)
+        ws->overlap = solo_layer(batch, net->spec[l].units, net->fan_in[l]);
+    if (ws->overlap) {
+        ws->x0_next = zalloc(batch * net->inputs, &ok);
+        ws->t_next = zalloc(batch * outputs, &ok);
+    }
     if (ok) {
         ws->fpsave = calloc((size_t)ws->threads, sizeof(unsigned));
         ok = ws->fpsave != NULL;
@@ -227,14 +243,14 @@ static int layer_gemm(int solo, int ta, int tb, size_t m, size_t n, size_t k, fl
     return st;
 }
 
-/* Forward pass of r rows gathered in x0 (and targets in t): loss sum and
-   correct count of the batch. Dropout/DropConnect masks keyed by step. */
-static int forward(train_ws *ws, size_t r, uint64_t step, double *loss_sum, size_t *correct, int want_grad)
+/* Layers lo..hi-1 of the forward pass of r rows gathered in x0.
+   Dropout/DropConnect masks keyed by step. */
+static int forward_layers(train_ws *ws, size_t r, uint64_t step, size_t lo, size_t hi)
 {
     const myelin_net *net = ws->net;
     myelin_profile *pr = ws->prof;
-    const float *in = ws->x0;
-    for (size_t l = 0; l < net->n_layers; l++) {
+    const float *in = lo == 0 ? ws->x0 : ws->y[lo - 1];
+    for (size_t l = lo; l < hi; l++) {
         const myelin_layer_spec *s = &net->spec[l];
         const size_t n = s->units, fin = net->fan_in[l];
         myelin_layer_profile *lp = pr ? &pr->layer[l] : NULL;
@@ -274,12 +290,28 @@ static int forward(train_ws *ws, size_t r, uint64_t step, double *loss_sum, size
         }
         in = ws->y[l];
     }
+    return MYELIN_OK;
+}
+
+/* The output layer's loss: loss sum and correct count of the batch (targets
+   in t), and dL/dz of the last layer when want_grad. */
+static int output_loss(train_ws *ws, size_t r, double *loss_sum, size_t *correct, int want_grad)
+{
+    const myelin_net *net = ws->net;
+    myelin_profile *pr = ws->prof;
     const size_t last = net->n_layers - 1;
     int st = myl_output_loss(net, ws->k, r, ws->y[last], ws->p, ws->t, loss_sum, correct,
                              want_grad ? ws->g[last] : NULL);
     if (pr)
         lap(ws, &pr->loss);
     return st;
+}
+
+/* Forward pass of r rows gathered in x0 (and targets in t). */
+static int forward(train_ws *ws, size_t r, uint64_t step, double *loss_sum, size_t *correct, int want_grad)
+{
+    int st = forward_layers(ws, r, step, 0, ws->net->n_layers);
+    return st ? st : output_loss(ws, r, loss_sum, correct, want_grad);
 }
 
 /* Sum of the penalty over all weights: l1 |w| + l2/2 w^2. Fixed chunks, each
@@ -334,15 +366,16 @@ typedef struct {
     uint64_t t; /* 1-based step */
 } update_plan;
 
-/* Backward pass from ws->g[last]; with plan == NULL only the gradients
-   (dw, db for every layer, penalty included) are computed. */
-static int backward(train_ws *ws, size_t r, uint64_t step, const update_plan *plan, float l1, float l2)
+/* Layers hi-1 down to lo of the backward pass from ws->g[hi - 1]; with
+   plan == NULL only the gradients (dw, db, penalty included) are computed. */
+static int backward_layers(train_ws *ws, size_t r, uint64_t step, const update_plan *plan, float l1, float l2,
+                           size_t lo, size_t hi)
 {
     int gst = MYELIN_OK;
     const myelin_net *net = ws->net;
     myelin_profile *pr = ws->prof;
     const int nt = ws->threads;
-    for (size_t l = net->n_layers; l-- > 0;) {
+    for (size_t l = hi; l-- > lo;) {
         const myelin_layer_spec *s = &net->spec[l];
         const size_t n = s->units, fin = net->fan_in[l], nw = fin * n;
         myelin_layer_profile *lp = pr ? &pr->layer[l] : NULL;
@@ -440,6 +473,11 @@ static int backward(train_ws *ws, size_t r, uint64_t step, const update_plan *pl
         }
     }
     return MYELIN_OK;
+}
+
+static int backward(train_ws *ws, size_t r, uint64_t step, const update_plan *plan, float l1, float l2)
+{
+    return backward_layers(ws, r, step, plan, l1, l2, 0, ws->net->n_layers);
 }
 
 /* ------------------------------------------------------------ validation */
@@ -631,20 +669,78 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
             lap(ws, &pr->shuffle);
         double loss_sum = 0.0;
         size_t correct = 0;
+        int gathered = 0; /* this step's minibatch is already in x0 */
         for (size_t s = 0; s < steps_per_epoch; s++, step++) {
             const size_t first = s * B, r = rows - first < B ? rows - first : B;
             const size_t next_r = s + 1 < steps_per_epoch ? (rows - first - r < B ? rows - first - r : B) : 0;
-            myl_gather_prefetch(net, d, ws->perm, first, r, ws->x0, ws->t, ws->threads, next_r < r ? next_r : r);
+            if (!gathered)
+                myl_gather_prefetch(net, d, ws->perm, first, r, ws->x0, ws->t, ws->threads,
+                                    next_r < r ? next_r : r);
+            gathered = 0;
             if (pr)
                 lap(ws, &pr->copy);
             double bl;
             size_t bc;
-            int st = forward(ws, r, step, &bl, &bc, 1);
-            if (st)
-                return st;
-            double batch_loss = bl / (double)r + (pen ? penalty(net, o->l1, o->l2, ws->threads) : 0.0);
-            if (pr)
-                lap(ws, &pr->loss);
+            int st;
+            double batch_loss;
+            if (ws->overlap && next_r) {
+                /* Layer 0 on the team; then layers >= 1 (one thread each
+                   anyway) on thread 0 while the last thread gathers the
+                   next minibatch; then layer 0's update on the team. Same
+                   operations in the same order as the plain step. */
+                if ((st = forward_layers(ws, r, step, 0, 1)))
+                    return st;
+                int fst = MYELIN_OK, bst = MYELIN_OK;
+                batch_loss = NAN;
+#pragma omp parallel num_threads(2)
+                {
+                    myl_pin_team();
+                    const int tid = omp_get_thread_num(), team = omp_get_num_threads();
+                    if (tid == 0) {
+                        fst = forward_layers(ws, r, step, 1, net->n_layers);
+                        if (!fst)
+                            fst = output_loss(ws, r, &bl, &bc, 1);
+                        if (!fst)
+                            batch_loss = bl / (double)r + (pen ? penalty(net, o->l1, o->l2, 1) : 0.0);
+                        if (pr)
+                            lap(ws, &pr->loss);
+                        if (!fst && isfinite(batch_loss)) {
+                            if (!ws->have_ckpt || step - ws->ckpt_step >= CKPT_EVERY) {
+                                snapshot(ws, 0);
+                                ws->ckpt_step = step;
+                                ws->have_ckpt = 1;
+                            }
+                            plan.t = step + 1;
+                            if (pr)
+                                lap(ws, &pr->copy);
+                            bst = backward_layers(ws, r, step, &plan, o->l1, o->l2, 1, net->n_layers);
+                        }
+                    }
+                    if (tid == team - 1)
+                        myl_gather_batch(net, d, ws->perm, first + r, next_r, ws->x0_next, ws->t_next, 1);
+                }
+                if (fst)
+                    return fst;
+                if (isfinite(batch_loss) && !bst)
+                    bst = backward_layers(ws, r, step, &plan, o->l1, o->l2, 0, 1);
+                if (bst)
+                    return myl_fail(bst, "epoch %zu, minibatch %zu: out of memory in a matrix product", epoch,
+                                    s + 1);
+                if (isfinite(batch_loss)) {
+                    float *x = ws->x0, *t = ws->t;
+                    ws->x0 = ws->x0_next;
+                    ws->t = ws->t_next;
+                    ws->x0_next = x;
+                    ws->t_next = t;
+                    gathered = 1;
+                }
+            } else {
+                if ((st = forward(ws, r, step, &bl, &bc, 1)))
+                    return st;
+                batch_loss = bl / (double)r + (pen ? penalty(net, o->l1, o->l2, ws->threads) : 0.0);
+                if (pr)
+                    lap(ws, &pr->loss);
+            }
             if (!isfinite(batch_loss)) {
                 /* the last finite loss was step - 1's: its weights are the
                    state before it */
@@ -654,16 +750,19 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
                                 "the weights of the last step whose loss was finite%s (try a smaller learning "
                                 "rate)", epoch, s + 1, batch_loss, step > 0 ? "" : " (the initial weights)");
             }
-            if (!ws->have_ckpt || step - ws->ckpt_step >= CKPT_EVERY) {
-                snapshot(ws, 0);
-                ws->ckpt_step = step;
-                ws->have_ckpt = 1;
+            if (!gathered) {
+                if (!ws->have_ckpt || step - ws->ckpt_step >= CKPT_EVERY) {
+                    snapshot(ws, 0);
+                    ws->ckpt_step = step;
+                    ws->have_ckpt = 1;
+                }
+                plan.t = step + 1;
+                if (pr)
+                    lap(ws, &pr->copy);
+                if ((st = backward(ws, r, step, &plan, o->l1, o->l2)))
+                    return myl_fail(st, "epoch %zu, minibatch %zu: out of memory in a matrix product", epoch,
+                                    s + 1);
             }
-            plan.t = step + 1;
-            if (pr)
-                lap(ws, &pr->copy);
-            if ((st = backward(ws, r, step, &plan, o->l1, o->l2)))
-                return myl_fail(st, "epoch %zu, minibatch %zu: out of memory in a matrix product", epoch, s + 1);
             loss_sum += batch_loss * (double)r;
             correct += bc;
             if (o->on_batch && o->on_batch(first + r, rows, loss_sum / (double)(first + r), o->on_batch_user))
