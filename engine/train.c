@@ -13,6 +13,11 @@
  * (400 KB for the 784x128 layer) to write and sum, while the shared GEMM packs
  * W once and keeps the tiles full.
  *
+ * The products of the later, narrower layers stay on one thread (solo_layer);
+ * while thread 0 runs them (forward from layer 1, loss, backward down to
+ * layer 1) the last thread gathers the next minibatch into a second input
+ * buffer (ws->overlap), so the gather leaves the step's critical path.
+ *
  * Memory: every buffer is allocated once by ws_alloc before the first step;
  * the loop itself allocates nothing. The training set is read in place (bytes
  * stay bytes) and each minibatch is converted as it is gathered.
@@ -224,7 +229,11 @@ static int ws_alloc(train_ws *ws, const myelin_net *net, const myl_kernels *k, s
    stalls the whole team. Fashion-MNIST 784-128-64-10, 2 threads: the
    128x64x128 layer (b128, 1.05M) took 2x longer on two threads than on one,
    while the 32x128x784 layer (b32, 3.2M) still ran faster on two (its
-   forward and dW products 132 -> 107 ms per epoch); 2M sits between. */
+   forward and dW products 132 -> 107 ms per epoch); 2M sits between.
+   Re-measured on a quiet machine (b128, 2 threads, before the gather
+   overlap): 1M instead of 2M puts the 1.05M layer on two threads and gains
+   only 0.121 -> 0.119 s per epoch; with the overlap, which needs every layer
+   after the first to be solo, keeping it solo is worth 0.125 -> 0.114 s. */
 enum { SOLO_WORK = 2000000 };
 
 static int solo_layer(size_t r, size_t n, size_t fin)
