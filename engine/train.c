@@ -13,10 +13,10 @@
  * (400 KB for the 784x128 layer) to write and sum, while the shared GEMM packs
  * W once and keeps the tiles full.
  *
- * The products of the later, narrower layers stay on one thread (solo_layer);
- * while thread 0 runs them (forward from layer 1, loss, backward down to
- * layer 1) the last thread gathers the next minibatch into a second input
- * buffer (ws->overlap), so the gather leaves the step's critical path.
+ * When the later, narrower layers are small enough for one thread, thread 0
+ * runs them (forward from layer 1, loss, backward down to layer 1) while the
+ * last thread gathers the next minibatch into a second input buffer
+ * (ws->overlap), so the gather leaves the step's critical path.
  *
  * Memory: every buffer is allocated once by ws_alloc before the first step;
  * the loop itself allocates nothing. The training set is read in place (bytes
@@ -134,7 +134,19 @@ static void ws_free(train_ws *ws)
     free(ws->fpsave);
 }
 
-static int solo_layer(size_t r, size_t n, size_t fin);
+/* A layer's multiply-adds per product, narrow layers counted 16 wide. */
+static double layer_work(size_t r, size_t n, size_t fin)
+{
+    return (double)r * (double)(n < 16 ? 16 : n) * (double)fin;
+}
+
+/* The gather of the next minibatch runs beside layers >= 1 (one thread)
+   when each of them is below OVERLAP_WORK. Fashion-MNIST, 2 threads,
+   interleaved runs, median epochs: 784-128-64-10 b256 (layer 1: 2.1M,
+   otherwise on two threads) 0.139 -> 0.116 s; at 4.2M it depends on the
+   shape: 784-128-64-10 b512 0.125 -> 0.109 s, 784-256-128-10 b128 0.259 ->
+   0.265 s. */
+enum { OVERLAP_WORK = 3000000 };
 
 /* zeroed, 64-byte aligned */
 static float *zalloc(size_t nfloats, int *ok)
@@ -199,11 +211,11 @@ static int ws_alloc(train_ws *ws, const myelin_net *net, const myl_kernels *k, s
         ws->perm = malloc(rows * sizeof(uint32_t));
         ok = ws->perm != NULL;
     }
-    /* Overlap only when every product of layers >= 1 runs on one thread
-       anyway (solo_layer): the other thread is idle during them. */
+    /* Overlap only when layers >= 1 are small enough for one thread: in the
+       overlapped step their products run on thread 0 alone. */
     ws->overlap = ok && rows > batch && ws->threads > 1 && net->n_layers > 1;
     for (size_t l = 1; l < net->n_layers && ws->overlap; l++)
-        ws->overlap = solo_layer(batch, net->spec[l].units, net->fan_in[l]);
+        ws->overlap = layer_work(batch, net->spec[l].units, net->fan_in[l]) < OVERLAP_WORK;
     if (ws->overlap) {
         ws->x0_next = zalloc(batch * net->inputs, &ok);
         ws->t_next = zalloc(batch * outputs, &ok);
@@ -232,13 +244,12 @@ static int ws_alloc(train_ws *ws, const myelin_net *net, const myl_kernels *k, s
    forward and dW products 132 -> 107 ms per epoch); 2M sits between.
    Re-measured on a quiet machine (b128, 2 threads, before the gather
    overlap): 1M instead of 2M puts the 1.05M layer on two threads and gains
-   only 0.121 -> 0.119 s per epoch; with the overlap, which needs every layer
-   after the first to be solo, keeping it solo is worth 0.125 -> 0.114 s. */
+   only 0.121 -> 0.119 s per epoch. */
 enum { SOLO_WORK = 2000000 };
 
 static int solo_layer(size_t r, size_t n, size_t fin)
 {
-    return (double)r * (double)(n < 16 ? 16 : n) * (double)fin < SOLO_WORK;
+    return layer_work(r, n, fin) < SOLO_WORK;
 }
 
 static int layer_gemm(int solo, int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,
