@@ -421,8 +421,10 @@ static int backward_layers(train_ws *ws, size_t r, uint64_t step, const update_p
                 if ((gst = layer_gemm(solo, 1, 0, fin, n, r, -lr, in, fin, g, n, 1.0f - lr * l2, net->w[l], n,
                                       NULL, MYL_ACT_LINEAR, 0.0f)))
                     return gst;
-                if (lp)
+                if (lp) {
                     lap(ws, &lp->bwd_gemm_dw);
+                    lp->flops_bwd += 2.0 * (double)r * (double)n * (double)fin;
+                }
                 float *b = net->b[l];
                 for (size_t i = 0; i < r; i++) {
 #pragma omp simd
@@ -436,8 +438,10 @@ static int backward_layers(train_ws *ws, size_t r, uint64_t step, const update_p
             if ((gst = layer_gemm(solo, 1, 0, fin, n, r, 1.0f, in, fin, g, n, 0.0f, ws->dw[l], n, NULL,
                                   MYL_ACT_LINEAR, 0.0f)))
                 return gst;
-            if (lp)
+            if (lp) {
                 lap(ws, &lp->bwd_gemm_dw);
+                lp->flops_bwd += 2.0 * (double)r * (double)n * (double)fin;
+            }
             column_sums(r, n, g, ws->db[l]);
             float *dw = ws->dw[l];
             if (ws->masks && s->dropconnect > 0.0f) {
