@@ -132,7 +132,8 @@ install: lib $(B)/myelin
 	install -m 644 $(B)/libmyelin.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(B)/libmyelin.so $(DESTDIR)$(PREFIX)/lib/libmyelin.so.0
 	ln -sf libmyelin.so.0 $(DESTDIR)$(PREFIX)/lib/libmyelin.so
-	install -m 644 $(B)/myelin.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(DEP_LIBS)|' myelin.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/myelin.pc  # the PREFIX of this install, not of the build
 	install -m 755 $(B)/myelin $(DESTDIR)$(PREFIX)/bin/
 
 clean:
