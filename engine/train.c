@@ -265,6 +265,21 @@ static int layer_gemm(int solo, int ta, int tb, size_t m, size_t n, size_t k, fl
 
 /* Layers lo..hi-1 of the forward pass of r rows gathered in x0.
    Dropout/DropConnect masks keyed by step. */
+/* dst[i] = src[i] / (1 - p) where element i of the (layer, step) mask on
+   stream is kept, else 0: inverted dropout and DropConnect, forward and
+   backward alike. The draw depends only on (seed, stream, layer, step, i),
+   never on the thread that makes it. dst may be src. */
+static void apply_keep_mask(const train_ws *ws, uint64_t stream, size_t layer, uint64_t step, float p,
+                            const float *src, float *dst, size_t m, int threads)
+{
+    const uint64_t key = myl_rng_key(ws->seed, stream, layer, step);
+    const uint32_t thr = myl_rng_threshold(p);
+    const float keep_scale = 1.0f / (1.0f - p);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && m >= 32768)
+    for (size_t i = 0; i < m; i++)
+        dst[i] = myl_rng_keep(key, i, thr) ? src[i] * keep_scale : 0.0f;
+}
+
 static int forward_layers(train_ws *ws, size_t r, uint64_t step, size_t lo, size_t hi)
 {
     const myelin_net *net = ws->net;
@@ -275,28 +290,16 @@ static int forward_layers(train_ws *ws, size_t r, uint64_t step, size_t lo, size
         const size_t n = s->units, fin = net->fan_in[l];
         myelin_layer_profile *lp = pr ? &pr->layer[l] : NULL;
         if (ws->masks && s->dropout > 0.0f) {
-            /* inverted dropout on this layer's input: kept inputs scaled by 1/(1-p) */
-            const uint64_t key = myl_rng_key(ws->seed, MYL_STREAM_DROPOUT, l, step);
-            const uint32_t thr = myl_rng_threshold(s->dropout);
-            const float keep_scale = 1.0f / (1.0f - s->dropout);
+            /* inverted dropout on this layer's input */
             float *dst = l == 0 ? ws->x0 : ws->din[l];
-            const size_t m = r * fin;
-#pragma omp parallel for schedule(static) num_threads(ws->threads) if (ws->threads > 1 && m >= 32768)
-            for (size_t i = 0; i < m; i++)
-                dst[i] = myl_rng_keep(key, i, thr) ? in[i] * keep_scale : 0.0f;
+            apply_keep_mask(ws, MYL_STREAM_DROPOUT, l, step, s->dropout, in, dst, r * fin, ws->threads);
             in = dst;
         }
         const float *w = net->w[l];
         if (ws->masks && s->dropconnect > 0.0f) {
-            const uint64_t key = myl_rng_key(ws->seed, MYL_STREAM_DROPCONNECT, l, step);
-            const uint32_t thr = myl_rng_threshold(s->dropconnect);
-            const float keep_scale = 1.0f / (1.0f - s->dropconnect);
-            const size_t m = fin * n;
-            float *wd = ws->wd[l];
-#pragma omp parallel for schedule(static) num_threads(ws->threads) if (ws->threads > 1 && m >= 32768)
-            for (size_t i = 0; i < m; i++)
-                wd[i] = myl_rng_keep(key, i, thr) ? w[i] * keep_scale : 0.0f;
-            w = wd;
+            apply_keep_mask(ws, MYL_STREAM_DROPCONNECT, l, step, s->dropconnect, w, ws->wd[l], fin * n,
+                            ws->threads);
+            w = ws->wd[l];
         }
         if (lp)
             lap(ws, &lp->fwd_act);
@@ -446,12 +449,7 @@ static int backward_layers(train_ws *ws, size_t r, uint64_t step, const update_p
             float *dw = ws->dw[l];
             if (ws->masks && s->dropconnect > 0.0f) {
                 /* d/dW of W (.) m/(1-p): the same mask and scale */
-                const uint64_t key = myl_rng_key(ws->seed, MYL_STREAM_DROPCONNECT, l, step);
-                const uint32_t thr = myl_rng_threshold(s->dropconnect);
-                const float keep_scale = 1.0f / (1.0f - s->dropconnect);
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nw >= 32768)
-                for (size_t i = 0; i < nw; i++)
-                    dw[i] = myl_rng_keep(key, i, thr) ? dw[i] * keep_scale : 0.0f;
+                apply_keep_mask(ws, MYL_STREAM_DROPCONNECT, l, step, s->dropconnect, dw, dw, nw, nt);
             }
             if (plan) {
                 myl_opt_update(&plan->cfg, nw, net->w[l], dw, ws->sw[0][l], ws->sw[1][l], lr, plan->t, 1, nt);
@@ -470,12 +468,7 @@ static int backward_layers(train_ws *ws, size_t r, uint64_t step, const update_p
             float *gp = ws->g[l - 1];
             const size_t m = r * fin;
             if (ws->masks && s->dropout > 0.0f) {
-                const uint64_t key = myl_rng_key(ws->seed, MYL_STREAM_DROPOUT, l, step);
-                const uint32_t thr = myl_rng_threshold(s->dropout);
-                const float keep_scale = 1.0f / (1.0f - s->dropout);
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && m >= 32768)
-                for (size_t i = 0; i < m; i++)
-                    gp[i] = myl_rng_keep(key, i, thr) ? gp[i] * keep_scale : 0.0f;
+                apply_keep_mask(ws, MYL_STREAM_DROPOUT, l, step, s->dropout, gp, gp, m, nt);
             }
             const int act = (int)net->spec[l - 1].act;
             if (act != MYL_ACT_LINEAR) {
