@@ -4,7 +4,7 @@
 #include "kernels.h"
 #define MYL_AVX512_MR 12 /* kernels/x86/f32-gemm-12x32-avx512.c */
 #define MYL_AVX512_NR 32
-#define MYL_AVX512_MR_NARROW 24 /* rows per call when n <= 16 */
+#define MYL_AVX512_MR_NARROW 96 /* rows per call when n <= 16: 4 row tiles of 24, or 3 of 32 with rows along the lanes */
 void myl_f32_gemm_ukr_avx512(size_t k, const void *pa, size_t rsa, size_t csa, const void *pb, size_t ldpb, float *c, size_t ldc,
                            size_t m, size_t n, const myl_epilogue *ep);
 void myl_pack_a_avx512(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst);

@@ -384,6 +384,75 @@ TEST_ISA(gemm_epilogue_bias_act)
     CHECK(fails == 0, "%zu failing shapes", fails);
 }
 
+/* The same op(A) and op(B) in every storage layout, and the product computed
+   as row blocks and as column blocks: identical bytes. Each element sums its
+   K terms in one order whatever tile computes it (rows or columns along the
+   vector lanes, packed or in place); the training engine relies on it. */
+static void transposed_copy(const float *src, size_t rows, size_t cols, float *dst)
+{
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            dst[j * rows + i] = src[i * cols + j];
+}
+
+TEST_ISA(gemm_same_bytes_any_layout_or_split)
+{
+    size_t dims[][3] = {{70, 10, 100}, {64, 42, 64}, {33, 12, 31}, {100, 11, 70}, {40, 3, 20}, {29, 26, 17}};
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+        size_t m = dims[d][0], n = dims[d][1], k = dims[d][2];
+        float *op[4], *c = malloc(m * n * sizeof(float)), *ref = malloc(m * n * sizeof(float));
+        float *c0 = malloc(m * n * sizeof(float)), *bias = malloc(n * sizeof(float));
+        op[0] = malloc(m * k * sizeof(float)); /* A, then A^T, B, B^T */
+        op[1] = malloc(m * k * sizeof(float));
+        op[2] = malloc(k * n * sizeof(float));
+        op[3] = malloc(k * n * sizeof(float));
+        if (CHECK(c && ref && c0 && bias && op[0] && op[1] && op[2] && op[3], "out of memory")) {
+            fill(op[0], m * k);
+            fill(op[2], k * n);
+            fill(c0, m * n);
+            fill(bias, n);
+            transposed_copy(op[0], m, k, op[1]);
+            transposed_copy(op[2], k, n, op[3]);
+            const float alpha = d % 2 ? 2.0f : 1.0f, beta = d % 2 ? -0.5f : 0.0f;
+            const float *bp = d % 2 ? NULL : bias;
+            const int act = d % 2 ? MYL_ACT_LINEAR : MYL_ACT_RELU;
+            /* rows [r0, r1) x columns [j0, j1) with A and B stored as (ta, tb) */
+#define PART(ta, tb, r0, r1, j0, j1)                                                                              \
+    myl_gemm(ta, tb, (r1) - (r0), (j1) - (j0), k, alpha, (ta) ? op[1] + (r0) : op[0] + (r0) * k, (ta) ? m : k,   \
+             (tb) ? op[3] + (j0) * k : op[2] + (j0), (tb) ? k : n, beta, c + (r0) * n + (j0), n,                 \
+             bp ? bp + (j0) : NULL, act, 0.0f)
+            memcpy(ref, c0, m * n * sizeof(float));
+            float *keep = c;
+            c = ref;
+            CHECK(PART(0, 0, 0, m, 0, n) == 0, "status");
+            c = keep;
+            size_t ms = m > 24 ? 24 : m / 2, ns = n > 10 ? 10 : n / 2;
+            for (int t = 0; t < 4; t++) {
+                int ta = t & 1, tb = t >> 1;
+                memcpy(c, c0, m * n * sizeof(float));
+                CHECK(PART(ta, tb, 0, m, 0, n) == 0, "status");
+                CHECK(memcmp(c, ref, m * n * sizeof(float)) == 0, "%zux%zux%zu ta=%d tb=%d: bytes differ from NN", m,
+                      n, k, ta, tb);
+                memcpy(c, c0, m * n * sizeof(float));
+                CHECK(PART(ta, tb, 0, m, 0, ns) == 0 && PART(ta, tb, 0, m, ns, n) == 0, "status");
+                CHECK(memcmp(c, ref, m * n * sizeof(float)) == 0, "%zux%zux%zu ta=%d tb=%d: column split at %zu differs",
+                      m, n, k, ta, tb, ns);
+                memcpy(c, c0, m * n * sizeof(float));
+                CHECK(PART(ta, tb, 0, ms, 0, n) == 0 && PART(ta, tb, ms, m, 0, n) == 0, "status");
+                CHECK(memcmp(c, ref, m * n * sizeof(float)) == 0, "%zux%zux%zu ta=%d tb=%d: row split at %zu differs",
+                      m, n, k, ta, tb, ms);
+            }
+#undef PART
+        }
+        for (int i = 0; i < 4; i++)
+            free(op[i]);
+        free(c);
+        free(ref);
+        free(c0);
+        free(bias);
+    }
+}
+
 /* Operands that end exactly at a page followed by an inaccessible page:
    any read past the last element of A or B (or write past C) faults. The
    driver reads A and B in place on these shapes, so this checks that the
