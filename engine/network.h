@@ -109,4 +109,8 @@ void myl_fpenv_restore(const unsigned *saved, int threads);
 int myl_net_gradients(myelin_net *net, const myelin_dataset *d, float l1, float l2, uint64_t seed,
                       uint64_t dropout_step, float *const *dw, float *const *db, double *loss);
 
+/* For tests (train.c): the forward multiply-adds per step below which
+   training runs on one thread; a negative value restores the default. */
+void myl_train_set_min_team_work(double work);
+
 #endif

@@ -302,11 +302,13 @@ static float *train_params(int threads, uint64_t net_seed, uint64_t train_seed, 
 }
 
 /* Layers after the first small enough to run on one thread: on two threads
-   the step gathers the next minibatch beside them (train.c, ws->overlap). */
+   the step gathers the next minibatch beside them (train.c, ws->overlap).
+   A step this small would run on one thread altogether: the test lifts that. */
 TEST(train_overlapped_gather_reproducible)
 {
     const char *desc = "300,64:relu:dropconnect=0.1,32:tanh:dropout=0.2,10:softmax:dropout=0.1";
     const myelin_optimizer opts[] = {MYELIN_OPT_SGD, MYELIN_OPT_ADAM};
+    myl_train_set_min_team_work(0.0);
     for (int k = 0; k < 2; k++) {
         size_t n1, n2, n3 = 0;
         float *a = train_params_net(desc, 1, 3, 7, opts[k], &n1), *b = train_params_net(desc, 2, 3, 7, opts[k], &n2);
@@ -318,6 +320,7 @@ TEST(train_overlapped_gather_reproducible)
             CHECK(!memcmp(a, c, n1 * sizeof(float)), "opt %d: 1 and 3 threads give different weights", (int)opts[k]);
         free(a), free(b), free(c);
     }
+    myl_train_set_min_team_work(-1.0);
 }
 
 TEST(train_threads_and_seeds_reproducible)
@@ -687,5 +690,16 @@ TEST(train_thread_cap_restores)
     CHECK(myl_threads() == 3, "a cap above the count must not raise it, got %d", myl_threads());
     myl_cap_threads(old);
     CHECK(myl_threads() == 3, "cap restored: 3 threads, got %d", myl_threads());
+    /* a training run this small goes to one thread, and gives the others back */
+    float x[8] = {0, 0, 0, 1, 1, 0, 1, 1}, y[4] = {0, 1, 1, 0};
+    myelin_dataset d = {.rows = 4, .cols = 2, .x = x, .y = y, .y_cols = 1};
+    myelin_net *net;
+    CHECK(myelin_net_create_str("2,3:relu,1:sigmoid", MYELIN_LOSS_BCE, 1, &net) == 0, "%s", myelin_last_error());
+    myelin_train_opts o;
+    myelin_train_opts_default(&o);
+    o.epochs = 2;
+    CHECK(myelin_train(net, &d, &o) == 0, "%s", myelin_last_error());
+    CHECK(myl_threads() == 3, "after training: 3 threads, got %d", myl_threads());
+    myelin_net_free(net);
     myelin_set_num_threads(before);
 }
