@@ -64,6 +64,13 @@ typedef struct {
     unsigned mr_narrow;        /* rows a gemm_ukr call may take when n <= nr/2 and A is not packed (0: mr) */
     unsigned pack_elem_size;   /* bytes per packed element */
     myl_gemm_ukr_fn gemm_ukr;
+    /* Optional (NULL: none), FP32: the same contract but with op(B) stored
+       transposed and read in place, B(p,j) = pb[j*ldpb + p] (only columns
+       j < n read), and A contiguous along its rows (rsa == 1: stored
+       transposed, or a k x mr_bt panel the driver packs); m <= mr_bt,
+       n <= nr_bt. For small M, where packing B would cost a large share. */
+    myl_gemm_ukr_fn gemm_ukr_bt;
+    unsigned mr_bt, nr_bt;
     myl_pack_a_fn pack_a;
     myl_pack_b_fn pack_b;
     myl_vunary_fn vexp, vsigmoid, vtanh;

@@ -10,6 +10,7 @@ const myl_kernels myl_kernels_avx512 = {
     .mr_narrow = MYL_AVX512_MR_NARROW,
     .pack_elem_size = 4,
     .gemm_ukr = myl_f32_gemm_ukr_avx512,
+    .gemm_ukr_bt = myl_f32_gemm_ukr_bt_avx512, .mr_bt = MYL_AVX512_MR_BT, .nr_bt = MYL_AVX512_NR_BT,
     .pack_a = myl_pack_a_avx512,
     .pack_b = myl_pack_b_avx512,
     .vexp = myl_f32_vexp_avx512,
