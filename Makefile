@@ -71,13 +71,13 @@ lib: $(B)/libmyelin.a $(B)/libmyelin.so $(B)/myelin.pc
 
 $(B)/obj/%-avx2.o: %-avx2.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(AVX2_FLAGS) -MMD -c $< -o $@
+	$(CC) $(CFLAGS) $(AVX2_FLAGS) -MMD -MP -c $< -o $@
 $(B)/obj/%-avx512.o: %-avx512.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(AVX512_FLAGS) -MMD -c $< -o $@
+	$(CC) $(CFLAGS) $(AVX512_FLAGS) -MMD -MP -c $< -o $@
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libmyelin.a: $(LIB_OBJ)
 	@mkdir -p $(B)
