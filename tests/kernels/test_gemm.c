@@ -397,7 +397,8 @@ static void transposed_copy(const float *src, size_t rows, size_t cols, float *d
 
 TEST_ISA(gemm_same_bytes_any_layout_or_split)
 {
-    size_t dims[][3] = {{70, 10, 100}, {64, 42, 64}, {33, 12, 31}, {100, 11, 70}, {40, 3, 20}, {29, 26, 17}};
+    size_t dims[][3] = {{70, 10, 100}, {64, 42, 64}, {33, 12, 31}, {100, 11, 70}, {40, 3, 20},
+                        {29, 26, 17}, {8, 100, 40}, {20, 300, 64}}; /* the last two: the B-transposed kernel */
     for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
         size_t m = dims[d][0], n = dims[d][1], k = dims[d][2];
         float *op[4], *c = malloc(m * n * sizeof(float)), *ref = malloc(m * n * sizeof(float));
@@ -475,7 +476,7 @@ static float *guarded(size_t count, void **base, size_t *len)
 
 TEST_ISA(gemm_guard_pages)
 {
-    size_t dims[][3] = {{7, 10, 13}, {25, 10, 64}, {13, 33, 5}, {1, 1, 1}, {12, 32, 3}, {40, 17, 29}};
+    size_t dims[][3] = {{7, 10, 13}, {25, 10, 64}, {13, 33, 5}, {1, 1, 1}, {12, 32, 3}, {40, 17, 29}, {3, 50, 40}};
     for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
         for (int t = 0; t < 4; t++) {
             size_t m = dims[d][0], n = dims[d][1], k = dims[d][2];
