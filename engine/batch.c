@@ -169,32 +169,38 @@ int myl_output_loss(const myelin_net *net, const myl_kernels *k, size_t rows, co
             const float *z = out + i * n, *tr = t + i * n;
             float *pr = p + i * n;
             k->softmax(n, z, pr);
-            double lse = NAN, row = 0.0;
+            /* one pass: the classes of p and t (first maximum, as
+               myl_row_class), the gradient, and the cross-entropy terms */
+            double row = 0.0;
+            int underflow = 0;
+            size_t bp = 0, bt = 0;
             for (size_t j = 0; j < n; j++) {
-                if (tr[j] == 0.0f)
-                    continue;
-                double logp;
-                if (pr[j] >= FLT_MIN) {
-                    logp = log((double)pr[j]);
-                } else { /* p underflowed: log-softmax from the logits */
-                    if (isnan(lse)) {
-                        float mx = z[0];
-                        for (size_t q = 1; q < n; q++)
-                            mx = z[q] > mx ? z[q] : mx;
-                        double s = 0.0;
-                        for (size_t q = 0; q < n; q++)
-                            s += exp((double)z[q] - mx);
-                        lse = mx + log(s);
-                    }
-                    logp = (double)z[j] - lse;
+                const float pj = pr[j], tj = tr[j];
+                bp = pj > pr[bp] ? j : bp;
+                bt = tj > tr[bt] ? j : bt;
+                if (g)
+                    g[i * n + j] = (pj - tj) * inv_rows;
+                if (tj != 0.0f) {
+                    if (pj >= FLT_MIN)
+                        row -= (double)tj * log((double)pj);
+                    else
+                        underflow = 1;
                 }
-                row -= (double)tr[j] * logp;
+            }
+            if (underflow) { /* p underflowed: log-softmax from the logits for those terms */
+                float mx = z[0];
+                for (size_t q = 1; q < n; q++)
+                    mx = z[q] > mx ? z[q] : mx;
+                double se = 0.0;
+                for (size_t q = 0; q < n; q++)
+                    se += exp((double)z[q] - mx);
+                const double lse = mx + log(se);
+                for (size_t j = 0; j < n; j++)
+                    if (tr[j] != 0.0f && pr[j] < FLT_MIN)
+                        row -= (double)tr[j] * ((double)z[j] - lse);
             }
             sum += row;
-            right += myl_row_class(pr, n) == myl_row_class(tr, n);
-            if (g)
-                for (size_t j = 0; j < n; j++)
-                    g[i * n + j] = (pr[j] - tr[j]) * inv_rows;
+            right += n == 1 ? (pr[0] >= 0.5f) == (tr[0] >= 0.5f) : bp == bt;
         }
     } else if (net->fuse == MYL_FUSE_SIGMOID_BCE) {
         /* one output: the logits are contiguous */

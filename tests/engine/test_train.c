@@ -7,6 +7,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -702,4 +703,68 @@ TEST(train_thread_cap_restores)
     CHECK(myl_threads() == 3, "after training: 3 threads, got %d", myl_threads());
     myelin_net_free(net);
     myelin_set_num_threads(before);
+}
+
+/* The fused softmax + cross-entropy of a batch (engine/batch.c) against double:
+   loss sum, classes right, dL/dz = (p - t) / rows; rows whose target class
+   underflows to p = 0 still give the finite -log-softmax from the logits. */
+TEST_ISA(train_output_loss_softmax_ce)
+{
+    CHECK(myelin_set_isa(isa) == 0, "%s", myelin_last_error());
+    const myl_kernels *k;
+    CHECK(myl_kernels_get(&k) == 0, "%s", myelin_last_error());
+    const size_t widths[] = {2, 3, 10, 17};
+    uint64_t rs = 41;
+    for (size_t wi = 0; wi < 4; wi++) {
+        const size_t n = widths[wi], rows = 37;
+        char desc[32];
+        snprintf(desc, sizeof desc, "4,%zu:softmax", n);
+        myelin_net *net;
+        CHECK(myelin_net_create_str(desc, MYELIN_LOSS_CE, 1, &net) == 0, "%s", myelin_last_error());
+        float z[37 * 17], p[37 * 17], t[37 * 17], g[37 * 17];
+        for (size_t i = 0; i < rows; i++) {
+            const int soft = i % 3 == 1, far = i % 5 == 2; /* soft targets; a target far below the rest */
+            const size_t y = (size_t)(th_rand_u64(&rs) % n);
+            double tot = 0.0;
+            for (size_t j = 0; j < n; j++) {
+                z[i * n + j] = th_rand_uniform(&rs, -4.0f, 4.0f);
+                t[i * n + j] = soft ? th_rand_uniform(&rs, 0.0f, 1.0f) : (j == y);
+                tot += t[i * n + j];
+            }
+            if (soft)
+                for (size_t j = 0; j < n; j++)
+                    t[i * n + j] = (float)(t[i * n + j] / tot);
+            if (far)
+                z[i * n + y] -= 200.0f;
+        }
+        double ls = -1.0;
+        size_t right = 99;
+        CHECK(myl_output_loss(net, k, rows, z, p, t, &ls, &right, g) == 0, "%s", myelin_last_error());
+        double want = 0.0, worst_g = 0.0;
+        size_t want_right = 0;
+        for (size_t i = 0; i < rows; i++) {
+            double mx = z[i * n];
+            for (size_t j = 1; j < n; j++)
+                mx = z[i * n + j] > mx ? z[i * n + j] : mx;
+            double se = 0.0;
+            for (size_t j = 0; j < n; j++)
+                se += exp((double)z[i * n + j] - mx);
+            size_t bp = 0, bt = 0;
+            for (size_t j = 0; j < n; j++) {
+                const double lp = (double)z[i * n + j] - mx - log(se), pj = exp(lp);
+                want -= (double)t[i * n + j] * lp;
+                const double dg = fabs((double)g[i * n + j] - (pj - t[i * n + j]) / (double)rows);
+                worst_g = dg > worst_g ? dg : worst_g;
+                bp = p[i * n + j] > p[i * n + bp] ? j : bp;
+                bt = t[i * n + j] > t[i * n + bt] ? j : bt;
+            }
+            want_right += bp == bt;
+        }
+        CHECK(isfinite(ls) && fabs(ls - want) <= 1e-5 * fabs(want) + 1e-4, "n %zu: loss sum %.9g, double %.9g", n, ls,
+              want);
+        CHECK(worst_g < 1e-7, "n %zu: gradient off by %g", n, worst_g);
+        CHECK(right == want_right, "n %zu: %zu right, want %zu", n, right, want_right);
+        myelin_net_free(net);
+    }
+    myelin_set_isa("auto");
 }
