@@ -95,51 +95,59 @@ void myl_gather_batch(const myelin_net *net, const myelin_dataset *d, const uint
     myl_gather_prefetch(net, d, idx, first, r, x, t, threads, 0);
 }
 
-void myl_gather_prefetch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first,
-                         size_t r, float *x, float *t, int threads, size_t next_r)
+/* Rows lo..hi-1 of the minibatch (see myl_gather_prefetch), and then the
+   rows at the same positions of the next one prefetched. */
+static void gather_rows(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first, size_t r,
+                        float *x, float *t, size_t next_r, size_t lo, size_t hi)
 {
     const size_t n = net->inputs, outputs = net->spec[net->n_layers - 1].units;
     const int want_t = t && (d->y || d->labels);
-    /* Rows are independent: a static split gives the same bytes for any
-       thread count. A team only pays for itself on big batches. */
-    const int par = threads > 1 && r * n >= 32768;
     const size_t bytes = d->x_u8 ? n : n * sizeof(float);
-#pragma omp parallel num_threads(threads) if (par)
-    {
-        if (par)
-            myl_pin_team();
-#pragma omp for schedule(static) nowait
-        for (size_t i = 0; i < r; i++) {
-            size_t src = idx ? idx[first + i] : first + i;
-            if (idx && i + 4 < r) {
-                /* shuffled rows are scattered over the whole set: fetch the
-                   row four ahead while this one converts */
-                const char *ahead = d->x_u8 ? (const char *)(d->x_u8 + (size_t)idx[first + i + 4] * n)
-                                            : (const char *)(d->x + (size_t)idx[first + i + 4] * n);
-                for (size_t o = 0; o < bytes; o += 64)
-                    __builtin_prefetch(ahead + o);
-                if (d->labels)
-                    __builtin_prefetch(d->labels + idx[first + i + 4]);
-                else if (d->y)
-                    __builtin_prefetch(d->y + (size_t)idx[first + i + 4] * outputs);
-            }
-            gather_row(net, d, src, x + i * n);
-            if (want_t)
-                target_row(d, src, outputs, t + i * outputs);
-        }
-        /* The next minibatch's rows, after this one's (issued during the
-           gather they would compete with its own misses): row i by the thread
-           that will convert row i next step (same static split), so their
-           memory latency overlaps this step's products. */
-#pragma omp for schedule(static) nowait
-        for (size_t i = 0; i < r; i++) {
-            if (!idx || i >= next_r)
-                continue;
-            const size_t nxt = idx[first + r + i];
-            const char *row = d->x_u8 ? (const char *)(d->x_u8 + nxt * n) : (const char *)(d->x + nxt * n);
+    for (size_t i = lo; i < hi; i++) {
+        size_t src = idx ? idx[first + i] : first + i;
+        if (idx && i + 4 < r) {
+            /* shuffled rows are scattered over the whole set: fetch the
+               row four ahead while this one converts */
+            const char *ahead = d->x_u8 ? (const char *)(d->x_u8 + (size_t)idx[first + i + 4] * n)
+                                        : (const char *)(d->x + (size_t)idx[first + i + 4] * n);
             for (size_t o = 0; o < bytes; o += 64)
-                __builtin_prefetch(row + o, 0, 1);
+                __builtin_prefetch(ahead + o);
+            if (d->labels)
+                __builtin_prefetch(d->labels + idx[first + i + 4]);
+            else if (d->y)
+                __builtin_prefetch(d->y + (size_t)idx[first + i + 4] * outputs);
         }
+        gather_row(net, d, src, x + i * n);
+        if (want_t)
+            target_row(d, src, outputs, t + i * outputs);
+    }
+    /* The next minibatch's rows, after this one's (issued during the gather
+       they would compete with its own misses): row i by the thread that will
+       convert row i next step (the same split), so their memory latency
+       overlaps this step's products. */
+    for (size_t i = lo; i < hi && idx && i < next_r; i++) {
+        const size_t nxt = idx[first + r + i];
+        const char *row = d->x_u8 ? (const char *)(d->x_u8 + nxt * n) : (const char *)(d->x + nxt * n);
+        for (size_t o = 0; o < bytes; o += 64)
+            __builtin_prefetch(row + o, 0, 1);
+    }
+}
+
+void myl_gather_prefetch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first,
+                         size_t r, float *x, float *t, int threads, size_t next_r)
+{
+    /* Rows are independent: a static split gives the same bytes for any
+       thread count. A team only pays for itself on big batches, and below
+       that no parallel region is entered (one costs a microsecond or two). */
+    if (threads <= 1 || r * net->inputs < 32768) {
+        gather_rows(net, d, idx, first, r, x, t, next_r, 0, r);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        myl_pin_team();
+        const size_t nt = (size_t)omp_get_num_threads(), id = (size_t)omp_get_thread_num();
+        gather_rows(net, d, idx, first, r, x, t, next_r, r * id / nt, r * (id + 1) / nt);
     }
 }
 

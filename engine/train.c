@@ -297,7 +297,12 @@ static void apply_keep_mask(const train_ws *ws, uint64_t stream, size_t layer, u
     const uint64_t key = myl_rng_key(ws->seed, stream, layer, step);
     const uint32_t thr = myl_rng_threshold(p);
     const float keep_scale = 1.0f / (1.0f - p);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && m >= 32768)
+    if (threads <= 1 || m < 32768) { /* no parallel region: entering one costs microseconds */
+        for (size_t i = 0; i < m; i++)
+            dst[i] = myl_rng_keep(key, i, thr) ? src[i] * keep_scale : 0.0f;
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(threads)
     for (size_t i = 0; i < m; i++)
         dst[i] = myl_rng_keep(key, i, thr) ? src[i] * keep_scale : 0.0f;
 }
@@ -501,10 +506,14 @@ static int backward_layers(train_ws *ws, size_t r, uint64_t step, const update_p
                 const float *y = ws->y[l - 1];
                 const myl_kernels *k = ws->k;
                 const float slope = ws->slope;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nch > 1)
-                for (size_t c = 0; c < nch; c++) {
-                    size_t lo = c * chunk, len = m - lo < chunk ? m - lo : chunk;
-                    k->vact_bwd(act, slope, len, y + lo, gp + lo, gp + lo);
+                if (nt <= 1 || nch <= 1) {
+                    k->vact_bwd(act, slope, m, y, gp, gp); /* element-wise: the same bytes as in chunks */
+                } else {
+#pragma omp parallel for schedule(static) num_threads(nt)
+                    for (size_t c = 0; c < nch; c++) {
+                        size_t lo = c * chunk, len = m - lo < chunk ? m - lo : chunk;
+                        k->vact_bwd(act, slope, len, y + lo, gp + lo, gp + lo);
+                    }
                 }
             }
             if (lp)
@@ -577,7 +586,11 @@ static int all_finite(const myelin_net *net)
 static void par_copy(float *dst, const float *src, size_t n, int threads)
 {
     const size_t chunk = 4096, nch = (n + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && nch > 8)
+    if (threads <= 1 || nch <= 8) {
+        memcpy(dst, src, n * sizeof(float));
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(threads)
     for (size_t c = 0; c < nch; c++) {
         size_t lo = c * chunk, len = n - lo < chunk ? n - lo : chunk;
         memcpy(dst + lo, src + lo, len * sizeof(float));
