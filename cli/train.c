@@ -82,9 +82,13 @@ static int on_epoch(const myelin_epoch_stats *s, void *user)
         json_num(stdout, "val_accuracy", s->val_accuracy, 0);
         json_num(stdout, "seconds", s->seconds, 0);
         json_num(stdout, "lr", s->lr, 0);
+        printf("\"threads\":%d,", s->threads);
         json_num(stdout, "samples_per_second", s->seconds > 0 ? (double)s->samples / s->seconds : NAN, 1);
         printf("}\n");
     } else if (!p->quiet) {
+        if (s->epoch == 1 && s->threads < myelin_num_threads())
+            printf("(steps this small train faster on one thread: %d of %d threads used)\n", s->threads,
+                   myelin_num_threads());
         printf("epoch %*zu/%zu  loss %.4f  acc %.4f", s->epochs >= 10 ? 2 : 1, s->epoch, s->epochs, s->loss,
                s->accuracy);
         if (isfinite(s->val_loss))

@@ -115,11 +115,17 @@ int myl_physical_cores(void)
    another thread's calls. */
 static _Thread_local int thread_cap;
 
-int myl_threads(void)
+/* The count the user set (or one per physical core). */
+static int configured_threads(void)
 {
     pthread_once(&topo_once, init_topology);
     int t = atomic_load(&user_threads);
-    t = t > 0 ? t : n_cores;
+    return t > 0 ? t : n_cores;
+}
+
+int myl_threads(void)
+{
+    const int t = configured_threads();
     return thread_cap > 0 && thread_cap < t ? thread_cap : t;
 }
 
@@ -139,7 +145,8 @@ int myelin_set_num_threads(int n)
     return MYELIN_OK;
 }
 
-int myelin_num_threads(void) { return myl_threads(); }
+/* Not the engine's internal cap: a training callback sees what the user set. */
+int myelin_num_threads(void) { return configured_threads(); }
 
 int myelin_set_pinning(int on)
 {

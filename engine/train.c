@@ -832,6 +832,7 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
         es.val_loss = es.val_accuracy = NAN;
         es.lr = lr;
         es.samples = rows;
+        es.threads = ws->threads;
         if (o->val) {
             int st = myl_eval_dataset(net, ws->k, o->val, &val, ws->threads, &es.val_loss, &es.val_accuracy);
             if (st)

@@ -217,6 +217,8 @@ typedef struct {
     double seconds;                    /* wall time of this epoch                     */
     double lr;                         /* base learning rate used this epoch           */
     size_t samples;
+    int threads;                       /* threads it ran on: 1 when steps are too small
+                                          (under 5M forward multiply-adds) to share    */
 } myelin_epoch_stats;
 
 /* Return non-zero to stop training (myelin_train then returns MYELIN_ESTOPPED

@@ -678,6 +678,14 @@ TEST(train_nonfinite_rewinds_exactly)
     }
 }
 
+static int record_threads(const myelin_epoch_stats *s, void *user)
+{
+    int *seen = user;
+    seen[0] = s->threads;
+    seen[1] = myelin_num_threads();
+    return 0;
+}
+
 /* The engine's per-thread cap on the team size (small products of a training
    step run on one thread): lowers, never raises, and restores. */
 TEST(train_thread_cap_restores)
@@ -699,7 +707,12 @@ TEST(train_thread_cap_restores)
     myelin_train_opts o;
     myelin_train_opts_default(&o);
     o.epochs = 2;
+    int seen[2] = {0, 0};
+    o.on_epoch = record_threads;
+    o.on_epoch_user = seen;
     CHECK(myelin_train(net, &d, &o) == 0, "%s", myelin_last_error());
+    CHECK(seen[0] == 1 && seen[1] == 3, "epoch stats: %d threads used, myelin_num_threads() %d in the callback",
+          seen[0], seen[1]);
     CHECK(myl_threads() == 3, "after training: 3 threads, got %d", myl_threads());
     myelin_net_free(net);
     myelin_set_num_threads(before);
