@@ -349,6 +349,11 @@ TEST_ISA(gemm_threads_identical)
     threads_identical(&s, MYL_ACT_SOFTMAX);
     s = make(0, 1, 61, 200, 90, 2, 0, 3);
     threads_identical(&s, MYL_ACT_TANH);
+    /* The B-transposed kernel (small M, B stored transposed), several K blocks. */
+    s = make(0, 1, 40, 400, 100, 1, 0.5f, 0);
+    threads_identical(&s, MYL_ACT_SOFTMAX);
+    s = make(1, 1, 40, 400, 100, -0.5f, 0, 2);
+    threads_identical(&s, MYL_ACT_RELU);
     myl_gemm_force_blocking(NULL);
     myelin_set_num_threads(saved);
 }
