@@ -118,7 +118,7 @@ static size_t a_buf_bytes(const gemm_job *g, size_t rows)
 {
     const myl_kernels *kt = g->kt;
     if (g->bt)
-        return g->bt_pack_a ? kt->mr_bt * max_sz(g->kstep, 1) * sizeof(float) : 0;
+        return g->bt_pack_a ? kt->mr_bt * div_up(max_sz(g->kstep, 1), 16) * 16 * sizeof(float) : 0; /* packer writes whole 16-step groups */
     if (g->direct_a)
         return 0;
     return div_up(min_sz(g->blk.mc, rows), kt->mr) * kt->mr * max_sz(g->kstep, 1) * kt->pack_elem_size;
@@ -154,9 +154,7 @@ static void run_rect_bt(const gemm_job *g, size_t m0, size_t m1, size_t n0, size
             const float *ap = a_at(g, ic, pc);
             size_t csa = g->lda;
             if (g->bt_pack_a) { /* pa[p*mr + i] = A(ic + i, pc + p) */
-                for (size_t i = 0; i < mc; i++)
-                    for (size_t p = 0; p < kc; p++)
-                        pa[p * mr + i] = *a_at(g, ic + i, pc + p);
+                kt->pack_a_bt(g->ta, mc, kc, ap, g->lda, pa);
                 ap = pa;
                 csa = mr;
             }
@@ -293,7 +291,7 @@ int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const fl
        costs more than what that kernel adds: A packed transposed (about a
        cycle a float) and its tiles' transposed epilogues (about 0.4 cycle
        an element of C). 32x784x128 NT: 165 -> 200 GFLOP/s. */
-    g.bt = fp32 && tb && kt->gemm_ukr_bt && !l1_aliasing(ldb) &&
+    g.bt = fp32 && tb && kt->gemm_ukr_bt && kt->pack_a_bt && !l1_aliasing(ldb) &&
            3.0 * (double)n * (double)k > 10.0 * (double)m * (double)k + 4.0 * (double)m * (double)n;
     g.bt_pack_a = !ta || l1_aliasing(lda);
 

@@ -68,8 +68,11 @@ typedef struct {
        transposed and read in place, B(p,j) = pb[j*ldpb + p] (only columns
        j < n read), and A contiguous along its rows (rsa == 1: stored
        transposed, or a k x mr_bt panel the driver packs); m <= mr_bt,
-       n <= nr_bt. For small M, where packing B would cost a large share. */
+       n <= nr_bt. For small M, where packing B would cost a large share.
+       pack_a_bt packs op(A) (mc <= mr_bt rows, kc) for it: dst[p*mr_bt + i]
+       (dst holds mr_bt x kc rounded up to 16). */
     myl_gemm_ukr_fn gemm_ukr_bt;
+    myl_pack_a_fn pack_a_bt;
     unsigned mr_bt, nr_bt;
     myl_pack_a_fn pack_a;
     myl_pack_b_fn pack_b;

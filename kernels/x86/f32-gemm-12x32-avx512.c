@@ -11,6 +11,7 @@
    The epilogue (alpha, beta, bias, ReLU, leaky ReLU) runs on the registers;
    sigmoid and tanh through the path's row kernel while the rows are in L1. */
 #include <immintrin.h>
+#include <string.h>
 
 #include "pack.h"
 #include "x86/pack-transpose-avx2.h"
@@ -395,6 +396,20 @@ void myl_f32_gemm_ukr_bt_avx512(size_t k, const void *pa_, size_t rsa, size_t cs
         BT_CASE(7) BT_CASE(8) BT_CASE(9) BT_CASE(10) BT_CASE(11) BT_CASE(12)
     default: break;
     }
+}
+
+/* A for the B-transposed kernel: dst[p*MR_BT + i] = op(A)(i, p), i < mc <= MR_BT. */
+void myl_pack_a_bt_avx512(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst_)
+{
+    float *dst = dst_;
+    if (trans) {
+        for (size_t p = 0; p < kc; p++)
+            memcpy(dst + p * MYL_AVX512_MR_BT, a + p * lda, mc * sizeof(float));
+        return;
+    }
+    for (size_t p0 = 0; p0 < kc; p0 += MLANES_KCHUNK)
+        mlanes_transpose(a + p0, lda, mc, kc - p0 < MLANES_KCHUNK ? kc - p0 : MLANES_KCHUNK,
+                         dst + p0 * MYL_AVX512_MR_BT, NULL);
 }
 
 /* Narrow panels (n <= 16) of more than ROWS_NARROW rows, or in rows along the

@@ -11,6 +11,7 @@ void myl_f32_gemm_ukr_avx512(size_t k, const void *pa, size_t rsa, size_t csa, c
 #define MYL_AVX512_NR_BT 12
 void myl_f32_gemm_ukr_bt_avx512(size_t k, const void *pa, size_t rsa, size_t csa, const void *pb, size_t ldb, float *c,
                                 size_t ldc, size_t m, size_t n, const myl_epilogue *ep);
+void myl_pack_a_bt_avx512(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst);
 void myl_pack_a_avx512(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst);
 void myl_pack_b_avx512(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst);
 #endif
