@@ -288,11 +288,11 @@ int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const fl
     g.direct_a = fp32 && !l1_aliasing(lda);
     /* B stored transposed with small M: read in place by the B-transposed
        kernel instead of packed, when packing B (about 0.3 cycle a float)
-       costs more than what that kernel adds: A packed transposed (about a
-       cycle a float) and its tiles' transposed epilogues (about 0.4 cycle
-       an element of C). 32x784x128 NT: 165 -> 200 GFLOP/s. */
+       costs more than what that kernel adds: A packed transposed (as much)
+       and its tiles' transposed epilogues (about 0.4 cycle an element of
+       C). 32x784x128 NT: 165 -> 189 GFLOP/s. */
     g.bt = fp32 && tb && kt->gemm_ukr_bt && kt->pack_a_bt && !l1_aliasing(ldb) &&
-           3.0 * (double)n * (double)k > 10.0 * (double)m * (double)k + 4.0 * (double)m * (double)n;
+           3.0 * (double)n * (double)k > 3.0 * (double)m * (double)k + 4.0 * (double)m * (double)n;
     g.bt_pack_a = !ta || l1_aliasing(lda);
 
     /* Threads: none for small products. Waking a team and joining it costs
