@@ -636,6 +636,16 @@ static double epoch_lr(const myelin_train_opts *o, size_t epoch /* 1-based */)
    the counter-based random numbers make bit-for-bit repeatable. */
 enum { CKPT_EVERY = 16 };
 
+/* Before step `step` updates anything: a checkpoint every CKPT_EVERY steps. */
+static void checkpoint(train_ws *ws, uint64_t step)
+{
+    if (!ws->have_ckpt || step - ws->ckpt_step >= CKPT_EVERY) {
+        snapshot(ws, 0);
+        ws->ckpt_step = step;
+        ws->have_ckpt = 1;
+    }
+}
+
 static void plan_epoch(update_plan *plan, const myelin_net *net, const myelin_train_opts *o, size_t epoch)
 {
     const double lr = epoch_lr(o, epoch);
@@ -757,11 +767,7 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
                         if (pr)
                             lap(ws, &pr->loss);
                         if (!fst && isfinite(batch_loss)) {
-                            if (!ws->have_ckpt || step - ws->ckpt_step >= CKPT_EVERY) {
-                                snapshot(ws, 0);
-                                ws->ckpt_step = step;
-                                ws->have_ckpt = 1;
-                            }
+                            checkpoint(ws, step);
                             plan.t = step + 1;
                             if (pr)
                                 lap(ws, &pr->copy);
@@ -803,11 +809,7 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
                                 "rate)", epoch, s + 1, batch_loss, step > 0 ? "" : " (the initial weights)");
             }
             if (!gathered) {
-                if (!ws->have_ckpt || step - ws->ckpt_step >= CKPT_EVERY) {
-                    snapshot(ws, 0);
-                    ws->ckpt_step = step;
-                    ws->have_ckpt = 1;
-                }
+                checkpoint(ws, step);
                 plan.t = step + 1;
                 if (pr)
                     lap(ws, &pr->copy);

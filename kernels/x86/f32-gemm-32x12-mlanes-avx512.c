@@ -112,12 +112,7 @@ INLINE void tile_mlanes(size_t k, const float *pa, size_t rsa, size_t csa, const
             acc1[j] = accm[16 + j];
         }
     }
-    mlanes_store(acc0, c, ldc, m < 16 ? m : 16, cols, ep);
-    if (nv > 1)
-        mlanes_store(acc1, c + 16 * ldc, ldc, m - 16, cols, ep);
-    if (ep->act == MYL_ACT_SIGMOID || ep->act == MYL_ACT_TANH)
-        for (size_t i = 0; i < m; i++)
-            myl_f32_vact_avx512(ep->act, ep->slope, (size_t)cols, c + i * ldc, c + i * ldc);
+    mlanes_finish(acc0, acc1, c, ldc, m, nv, cols, ep);
 }
 
 #define MLANES_CASE(nc)                                                                  \

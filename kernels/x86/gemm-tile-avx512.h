@@ -72,6 +72,19 @@ INLINE void mlanes_store(__m512 acc[16], float *c, size_t ldc, size_t rows, int 
     }
 }
 
+/* The whole epilogue of a lane tile of m <= 32 rows (nv 16-row vectors);
+   sigmoid and tanh through the row kernel while the rows are in L1. */
+INLINE void mlanes_finish(__m512 acc0[16], __m512 acc1[16], float *c, size_t ldc, size_t m, const int nv,
+                          const int cols, const myl_epilogue *ep)
+{
+    mlanes_store(acc0, c, ldc, m < 16 ? m : 16, cols, ep);
+    if (nv > 1)
+        mlanes_store(acc1, c + 16 * ldc, ldc, m - 16, cols, ep);
+    if (ep->act == MYL_ACT_SIGMOID || ep->act == MYL_ACT_TANH)
+        for (size_t i = 0; i < m; i++)
+            myl_f32_vact_avx512(ep->act, ep->slope, (size_t)cols, c + i * ldc, c + i * ldc);
+}
+
 /* Chunk of K transposed at a time by myl_f32_mlanes_transpose_avx512. */
 #define MLANES_KCHUNK 64
 /* buf[p*32 + i] = A(i, p) for rows i < 32 (zero for i >= m) and p < kc <=
