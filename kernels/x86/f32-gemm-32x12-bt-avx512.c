@@ -16,14 +16,7 @@ INLINE void tile_mlanes_bt(size_t k, const float *pa, size_t csa, const float *p
                            size_t m, const int nv, const int cols, const myl_epilogue *ep)
 {
     __m512 acc0[16], acc1[16];
-#pragma GCC unroll 16
-    for (int j = 0; j < 16; j++) {
-        acc0[j] = _mm512_setzero_ps();
-        acc1[j] = _mm512_setzero_ps();
-    }
-#pragma GCC unroll 32
-    for (size_t i = 0; i < m; i++)
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    mlanes_start(acc0, acc1, c, ldc, m);
     const __mmask16 r0 = m >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << m) - 1);
     const __mmask16 r1 = m >= 32 ? (__mmask16)0xffff : m > 16 ? (__mmask16)((1u << (m - 16)) - 1) : 0;
     const size_t s1 = ldb, s2 = 2 * ldb;

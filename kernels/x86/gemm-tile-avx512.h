@@ -72,6 +72,20 @@ INLINE void mlanes_store(__m512 acc[16], float *c, size_t ldc, size_t rows, int 
     }
 }
 
+/* A lane tile's start: zero accumulators, and C's rows fetched now (they
+   are read, for beta, and written only after the K loop). */
+INLINE void mlanes_start(__m512 acc0[16], __m512 acc1[16], const float *c, size_t ldc, size_t m)
+{
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; j++) {
+        acc0[j] = _mm512_setzero_ps();
+        acc1[j] = _mm512_setzero_ps();
+    }
+#pragma GCC unroll 32
+    for (size_t i = 0; i < m; i++)
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+}
+
 /* The whole epilogue of a lane tile of m <= 32 rows (nv 16-row vectors);
    sigmoid and tanh through the row kernel while the rows are in L1. */
 INLINE void mlanes_finish(__m512 acc0[16], __m512 acc1[16], float *c, size_t ldc, size_t m, const int nv,
