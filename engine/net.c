@@ -125,6 +125,7 @@ void myelin_net_free(myelin_net *net)
 {
     if (!net)
         return;
+    myl_train_cache_free(net);
     for (size_t l = 0; l < net->n_layers; l++) {
         myl_free(net->w[l]);
         myl_free(net->b[l]);

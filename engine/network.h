@@ -25,7 +25,11 @@ struct myelin_net {
     int uniform_transform;                   /* one offset and one scale for all inputs */
     myelin_profile profile;
     int has_profile;
+    void *train_cache;                       /* the last training run's buffers (train.c) */
 };
+
+/* Frees the training buffers a net keeps between runs (train.c). */
+void myl_train_cache_free(myelin_net *net);
 
 /* The widest layer (inputs included), for sizing buffers. */
 size_t myl_net_max_width(const myelin_net *net);

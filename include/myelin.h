@@ -252,7 +252,10 @@ typedef struct {
 
 void myelin_train_opts_default(myelin_train_opts *opts);
 
-/* Trains in place. All buffers are allocated once up front. For a given seed
+/* Trains in place. All buffers are allocated once up front, and the net
+   keeps them for its next myelin_train call with the same batch size,
+   number of rows, thread count and optimiser (myelin_net_free releases
+   them); each call still starts with fresh optimiser state. For a given seed
    the weights are bit-for-bit identical for any thread count. Momentum:
    v = mu v + g, w -= lr v (Nesterov: w -= lr (g + mu v)); Adam with bias
    correction; the penalty is l1 |w| + l2/2 w^2 over weights (not biases),

@@ -302,6 +302,80 @@ static float *train_params(int threads, uint64_t net_seed, uint64_t train_seed, 
                              net_seed, train_seed, opt, count);
 }
 
+static void params_get(const myelin_net *net, float *p)
+{
+    for (size_t l = 0; l < net->n_layers; l++) {
+        myelin_net_get_params(net, l, p, p + net->fan_in[l] * net->spec[l].units);
+        p += net->fan_in[l] * net->spec[l].units + net->spec[l].units;
+    }
+}
+
+static void params_set(myelin_net *net, const float *p)
+{
+    for (size_t l = 0; l < net->n_layers; l++) {
+        myelin_net_set_params(net, l, p, p + net->fan_in[l] * net->spec[l].units);
+        p += net->fan_in[l] * net->spec[l].units + net->spec[l].units;
+    }
+}
+
+/* A net keeps its training buffers between runs (train.c, cached_ws): a
+   second run on them (optimiser state from the first run must not leak in)
+   gives the same bytes as the same run on a fresh net with the same
+   weights; so does a run that needs other buffers (another batch size). */
+TEST(train_second_run_same_bytes_as_fresh_net)
+{
+    enum { ROWS = 400, IN = 300, CL = 10 };
+    static uint8_t x[ROWS * IN];
+    static int32_t y[ROWS];
+    make_set(ROWS, IN, CL, x, y, 11);
+    const char *desc = "300,64:relu:dropconnect=0.1,32:tanh:dropout=0.2,10:softmax";
+    const myelin_optimizer opts[] = {MYELIN_OPT_MOMENTUM, MYELIN_OPT_ADAM};
+    const size_t batches[] = {128, 64};
+    myl_train_set_min_team_work(0.0);
+    const int before = myelin_num_threads();
+    for (int th = 1; th <= 2; th++)
+        for (int k = 0; k < 2; k++)
+            for (int b = 0; b < 2; b++) {
+                myelin_set_num_threads(th);
+                myelin_net *a = NULL, *f = NULL;
+                CHECK(!myelin_net_create_str(desc, MYELIN_LOSS_CE, 3, &a), "%s", myelin_last_error());
+                CHECK(!myelin_net_create_str(desc, MYELIN_LOSS_CE, 4, &f), "%s", myelin_last_error());
+                if (!a || !f) {
+                    myelin_net_free(a), myelin_net_free(f);
+                    continue;
+                }
+                myelin_dataset d = {.rows = ROWS, .cols = IN, .x_u8 = x, .labels = y};
+                myelin_train_opts o;
+                myelin_train_opts_default(&o);
+                o.opt = opts[k];
+                o.lr = opts[k] == MYELIN_OPT_ADAM ? 0.001f : 0.05f;
+                o.batch = 128;
+                o.epochs = 1;
+                o.seed = 7;
+                size_t n = 0;
+                for (size_t l = 0; l < a->n_layers; l++)
+                    n += a->fan_in[l] * a->spec[l].units + a->spec[l].units;
+                float *p1 = malloc(n * sizeof(float)), *p2 = malloc(n * sizeof(float)),
+                      *q2 = malloc(n * sizeof(float));
+                CHECK(!myelin_train(a, &d, &o), "first run: %s", myelin_last_error());
+                params_get(a, p1);
+                o.seed = 8;
+                o.batch = batches[b];
+                CHECK(!myelin_train(a, &d, &o), "second run: %s", myelin_last_error());
+                params_get(a, p2);
+                params_set(f, p1);
+                CHECK(!myelin_train(f, &d, &o), "fresh run: %s", myelin_last_error());
+                params_get(f, q2);
+                CHECK(memcmp(p1, p2, n * sizeof(float)) != 0, "the second run changed nothing");
+                CHECK(!memcmp(p2, q2, n * sizeof(float)), "%d thread(s), opt %d, batch %zu: the second run on a "
+                      "net's kept buffers differs from a fresh net's", th, (int)opts[k], batches[b]);
+                free(p1), free(p2), free(q2);
+                myelin_net_free(a), myelin_net_free(f);
+            }
+    myelin_set_num_threads(before);
+    myl_train_set_min_team_work(-1.0);
+}
+
 /* Layers after the first small enough to run on one thread: on two threads
    the step gathers the next minibatch beside them (train.c, ws->overlap).
    A step this small would run on one thread altogether: the test lifts that. */
