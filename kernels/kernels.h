@@ -57,6 +57,9 @@ typedef void (*myl_vact_bwd_fn)(int act, float slope, size_t n, const float *y,
                                 const float *dy, float *dx);
 /* One softmax row: y = softmax(x); x and y may be the same. */
 typedef void (*myl_softmax_fn)(size_t n, const float *x, float *y);
+/* y[i] = ((float)x[i] - offset[i]) * scale[i], i < n: a subtraction and then
+   a product, each rounded (never fused), the same bytes on every path. */
+typedef void (*myl_u8_vcvt_fn)(size_t n, const uint8_t *x, const float *offset, const float *scale, float *y);
 
 typedef struct {
     const char *name;          /* "scalar", "avx2", "avx512", "neon" */
@@ -80,6 +83,7 @@ typedef struct {
     myl_vact_fn vact;
     myl_vact_bwd_fn vact_bwd;
     myl_softmax_fn softmax;
+    myl_u8_vcvt_fn u8_vcvt;    /* dataset bytes to floats (the minibatch gather) */
 } myl_kernels;
 
 /* Tables defined by each ISA's files; NULL-free. A table exists in a build

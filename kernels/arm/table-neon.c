@@ -17,4 +17,5 @@ const myl_kernels myl_kernels_neon = {
     .vact = myl_f32_vact_neon,
     .vact_bwd = myl_f32_vact_bwd_neon,
     .softmax = myl_f32_softmax_neon,
+    .u8_vcvt = myl_u8_f32_vcvt_neon,
 };

@@ -10,6 +10,7 @@ void myl_f32_vtanh_scalar(size_t n, const float *x, float *y);
 void myl_f32_vact_scalar(int act, float slope, size_t n, const float *x, float *y);
 void myl_f32_vact_bwd_scalar(int act, float slope, size_t n, const float *y, const float *dy, float *dx);
 void myl_f32_softmax_scalar(size_t n, const float *x, float *y);
+void myl_u8_f32_vcvt_scalar(size_t n, const uint8_t *x, const float *offset, const float *scale, float *y);
 
 static void pack_a(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst)
 {
@@ -34,4 +35,5 @@ const myl_kernels myl_kernels_scalar = {
     .vact = myl_f32_vact_scalar,
     .vact_bwd = myl_f32_vact_bwd_scalar,
     .softmax = myl_f32_softmax_scalar,
+    .u8_vcvt = myl_u8_f32_vcvt_scalar,
 };

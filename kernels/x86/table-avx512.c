@@ -20,4 +20,5 @@ const myl_kernels myl_kernels_avx512 = {
     .vact = myl_f32_vact_avx512,
     .vact_bwd = myl_f32_vact_bwd_avx512,
     .softmax = myl_f32_softmax_avx512,
+    .u8_vcvt = myl_u8_f32_vcvt_avx512,
 };

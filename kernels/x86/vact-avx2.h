@@ -8,4 +8,5 @@ void myl_f32_vtanh_avx2(size_t n, const float *x, float *y);
 void myl_f32_vact_avx2(int act, float slope, size_t n, const float *x, float *y);
 void myl_f32_vact_bwd_avx2(int act, float slope, size_t n, const float *y, const float *dy, float *dx);
 void myl_f32_softmax_avx2(size_t n, const float *x, float *y);
+void myl_u8_f32_vcvt_avx2(size_t n, const uint8_t *x, const float *offset, const float *scale, float *y);
 #endif

@@ -181,6 +181,48 @@ static double tol_act(myelin_act act, double ref)
     return 0.0;
 }
 
+/* The byte converter of the minibatch gather: (x - offset) * scale rounded
+   twice, bit for bit, at every length and misalignment, every byte value,
+   and nothing written past n. */
+TEST_ISA(u8_vcvt_exact_lengths_and_tails)
+{
+    const myl_kernels *k;
+    if (!CHECK(myl_kernels_get(&k) == 0 && k->u8_vcvt, "kernel table"))
+        return;
+    static const size_t extra[] = {63, 64, 65, 255, 256, 257, 784, 1000};
+    enum { G = 16, MAXN = 1000 };
+    static uint8_t xb[MAXN + 1];
+    static float off[MAXN], sc[MAXN], y[MAXN + G];
+    for (size_t li = 0; li < 40 + sizeof extra / sizeof extra[0]; li++) {
+        const size_t n = li < 40 ? li : extra[li - 40];
+        for (int form = 0; form < 3; form++) {
+            /* forms: none (0, 1), uniform (pixels / 255 around 0.5), per column (random) */
+            for (size_t i = 0; i < n; i++) {
+                off[i] = form == 0 ? 0.0f : form == 1 ? 127.5f : th_rand_uniform(&rng, -300.0f, 300.0f);
+                sc[i] = form == 0 ? 1.0f : form == 1 ? 1.0f / 255.0f : th_rand_uniform(&rng, -2.0f, 2.0f);
+            }
+            for (size_t i = 0; i <= n; i++)
+                xb[i] = (uint8_t)(li + i * 7 + (size_t)form * 85); /* every byte value along the sizes */
+            const uint8_t *x = xb + (li & 1); /* odd lengths start one byte past alignment */
+            for (size_t i = 0; i < n + G; i++)
+                y[i] = -777.0f;
+            k->u8_vcvt(n, x, off, sc, y);
+            size_t bad = 0, first = n;
+            for (size_t i = 0; i < n; i++) {
+                const float d = (float)x[i] - off[i], want = d * sc[i];
+                if (memcmp(&want, &y[i], sizeof want) != 0 && bad++ == 0)
+                    first = i;
+            }
+            CHECK(bad == 0, "n %zu form %d: %zu values differ from (x - offset) * scale, first at %zu (%a vs %a)", n,
+                  form, bad, first, first < n ? (double)y[first] : 0.0,
+                  first < n ? (double)(((float)x[first] - off[first]) * sc[first]) : 0.0);
+            for (size_t i = n; i < n + G; i++)
+                if (!CHECK(y[i] == -777.0f, "n %zu form %d: wrote y[%zu] past the end", n, form, i))
+                    break;
+        }
+    }
+}
+
 TEST_ISA(act_lengths_and_tails)
 {
     const myl_kernels *k, *scalar = myl_kernels_by_name("scalar");
