@@ -164,7 +164,9 @@ int myl_output_loss(const myelin_net *net, const myl_kernels *k, size_t rows, co
     const float inv_rows = 1.0f / (float)rows;
     double sum = 0.0;
     size_t right = 0;
-    if (net->fuse == MYL_FUSE_SOFTMAX_CE) {
+    if (net->fuse == MYL_FUSE_SOFTMAX_CE && k->softmax_ce && n >= 2 && n <= 16) {
+        k->softmax_ce(rows, n, out, t, p, g, inv_rows, &sum, &right);
+    } else if (net->fuse == MYL_FUSE_SOFTMAX_CE) {
         for (size_t i = 0; i < rows; i++) {
             const float *z = out + i * n, *tr = t + i * n;
             float *pr = p + i * n;
@@ -195,8 +197,8 @@ int myl_output_loss(const myelin_net *net, const myl_kernels *k, size_t rows, co
                 for (size_t q = 0; q < n; q++)
                     se += exp((double)z[q] - mx);
                 const double lse = mx + log(se);
-                for (size_t j = 0; j < n; j++)
-                    if (tr[j] != 0.0f && pr[j] < FLT_MIN)
+                for (size_t j = 0; j < n; j++) /* NaN p too: a NaN or +inf logit gives a NaN loss */
+                    if (tr[j] != 0.0f && !(pr[j] >= FLT_MIN))
                         row -= (double)tr[j] * ((double)z[j] - lse);
             }
             sum += row;

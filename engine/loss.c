@@ -29,6 +29,13 @@ static double softmax_ce_row(const myl_kernels *k, size_t n, const float *z, con
     return s;
 }
 
+/* x clamped to [lo, hi], NaN kept (fmin/fmax would turn it into a bound: a
+   NaN output would give a finite loss, and training would not stop on it). */
+static double clamp_keep_nan(double x, double lo, double hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
 int myl_loss_rows(myelin_loss loss, size_t rows, size_t cols, const float *y, size_t ldy, const float *t,
                   size_t ldt, double *loss_sum, float *grad, size_t ldg, float grad_scale)
 {
@@ -68,7 +75,7 @@ int myl_loss_rows(myelin_loss loss, size_t rows, size_t cols, const float *y, si
             break;
         case MYELIN_LOSS_BCE:
             for (size_t j = 0; j < cols; j++) {
-                const double q = fmin(fmax((double)yr[j], lo), hi), tj = tr[j];
+                const double q = clamp_keep_nan((double)yr[j], lo, hi), tj = tr[j];
                 s -= tj * log(q) + (1.0 - tj) * log1p(-q);
                 if (gr)
                     gr[j] = (float)((q - tj) / (q * (1.0 - q))) * grad_scale;
@@ -86,8 +93,8 @@ int myl_loss_rows(myelin_loss loss, size_t rows, size_t cols, const float *y, si
             break;
         case MYELIN_LOSS_CE:
             for (size_t j = 0; j < cols; j++) {
-                const double q = fmin(fmax((double)yr[j], lo), 1.0), tj = tr[j];
-                if (tj != 0.0)
+                const double q = clamp_keep_nan((double)yr[j], lo, 1.0), tj = tr[j];
+                if (tj != 0.0 || isnan(q)) /* 0 log 0 is 0; a NaN output is a NaN loss */
                     s -= tj * log(q);
                 if (gr)
                     gr[j] = (float)(-tj / q) * grad_scale;

@@ -60,6 +60,13 @@ typedef void (*myl_softmax_fn)(size_t n, const float *x, float *y);
 /* y[i] = ((float)x[i] - offset[i]) * scale[i], i < n: a subtraction and then
    a product, each rounded (never fused), the same bytes on every path. */
 typedef void (*myl_u8_vcvt_fn)(size_t n, const uint8_t *x, const float *offset, const float *scale, float *y);
+/* Softmax + categorical cross-entropy of rows x n logits z (2 <= n <= 16,
+   rows of n floats; t, p and g alike): p = softmax(z), g = (p - t) * g_scale
+   when g is not NULL, *loss_sum = the sum over rows of sum_j t_j (lse - z_j)
+   over t_j != 0 (lse = log sum_j exp z_j; NaN or +inf logits make it NaN),
+   *correct = the rows whose first maximum of p is the first maximum of t. */
+typedef void (*myl_softmax_ce_fn)(size_t rows, size_t n, const float *z, const float *t, float *p, float *g,
+                                  float g_scale, double *loss_sum, size_t *correct);
 
 typedef struct {
     const char *name;          /* "scalar", "avx2", "avx512", "neon" */
@@ -84,6 +91,7 @@ typedef struct {
     myl_vact_bwd_fn vact_bwd;
     myl_softmax_fn softmax;
     myl_u8_vcvt_fn u8_vcvt;    /* dataset bytes to floats (the minibatch gather) */
+    myl_softmax_ce_fn softmax_ce; /* optional (NULL: the engine's row loop) */
 } myl_kernels;
 
 /* Tables defined by each ISA's files; NULL-free. A table exists in a build

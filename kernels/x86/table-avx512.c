@@ -21,4 +21,5 @@ const myl_kernels myl_kernels_avx512 = {
     .vact_bwd = myl_f32_vact_bwd_avx512,
     .softmax = myl_f32_softmax_avx512,
     .u8_vcvt = myl_u8_f32_vcvt_avx512,
+    .softmax_ce = myl_f32_softmax_ce_avx512,
 };

@@ -792,6 +792,39 @@ TEST(train_thread_cap_restores)
     myelin_set_num_threads(before);
 }
 
+/* The fused softmax + cross-entropy of a batch on non-finite logits: NaN or
+   +inf anywhere in a row makes the loss NaN (training stops on it), a logit
+   of -inf on a class the target gives 0 costs nothing. */
+TEST_ISA(train_output_loss_softmax_ce_nonfinite)
+{
+    CHECK(myelin_set_isa(isa) == 0, "%s", myelin_last_error());
+    const myl_kernels *k;
+    CHECK(myl_kernels_get(&k) == 0, "%s", myelin_last_error());
+    myelin_net *net;
+    CHECK(myelin_net_create_str("4,10:softmax", MYELIN_LOSS_CE, 1, &net) == 0, "%s", myelin_last_error());
+    enum { R = 19, N = 10 };
+    const float bad[3] = {NAN, INFINITY, -INFINITY};
+    for (int b = 0; b < 3; b++)
+        for (size_t row = 0; row < R; row += 6) {
+            float z[R * N], t[R * N], p[R * N], g[R * N];
+            for (size_t i = 0; i < R * N; i++) {
+                z[i] = (float)((i * 37) % 11) - 5.0f;
+                t[i] = i % N == (i / N) % N;
+            }
+            const size_t col = (row + 3) % N == row % N ? (row + 4) % N : (row + 3) % N; /* not the target */
+            z[row * N + col] = bad[b];
+            double ls = 0.0;
+            size_t right = 0;
+            CHECK(myl_output_loss(net, k, R, z, p, t, &ls, &right, g) == 0, "%s", myelin_last_error());
+            if (b < 2)
+                CHECK(isnan(ls), "logit %g in row %zu: loss %g, want NaN", (double)bad[b], row, ls);
+            else
+                CHECK(isfinite(ls) && ls > 0.0, "logit -inf off the target in row %zu: loss %g, want finite", row, ls);
+        }
+    myelin_net_free(net);
+    myelin_set_isa("auto");
+}
+
 /* The fused softmax + cross-entropy of a batch (engine/batch.c) against double:
    loss sum, classes right, dL/dz = (p - t) / rows; rows whose target class
    underflows to p = 0 still give the finite -log-softmax from the logits. */

@@ -173,6 +173,20 @@ TEST_ISA(loss_fused_extremes)
     CHECK(myelin_loss_eval(MYELIN_LOSS_CE, 1, 2, yp, 2, tp, 2, &loss, gp, 2) == 0, "call");
     CHECK(fabs(loss + log(1e-7)) < 1e-4 && isfinite(gp[0]), "ce clamped: loss %g grad %g", (double)loss,
           (double)gp[0]);
+
+    /* a NaN output is a NaN loss for every loss (training stops on it), not a
+       finite one from a clamp or a skipped term */
+    const myelin_loss all[] = {MYELIN_LOSS_MSE, MYELIN_LOSS_MAE, MYELIN_LOSS_BCE, MYELIN_LOSS_BCE_LOGITS,
+                               MYELIN_LOSS_CE, MYELIN_LOSS_SOFTMAX_CE};
+    for (size_t li = 0; li < sizeof all / sizeof all[0]; li++)
+        for (size_t col = 0; col < 3; col++) {
+            float yn[2 * 3] = {0.2f, 0.3f, 0.5f, 0.1f, 0.6f, 0.3f}, tn[2 * 3] = {0, 1, 0, 1, 0, 0};
+            yn[3 + col] = NAN;
+            loss = 0.0f;
+            CHECK(myelin_loss_eval(all[li], 2, 3, yn, 3, tn, 3, &loss, NULL, 0) == 0, "call");
+            CHECK(isnan(loss), "loss %d, NaN output in column %zu: loss %g, want NaN", (int)all[li], col,
+                  (double)loss);
+        }
 }
 
 TEST(loss_arguments)
