@@ -53,7 +53,7 @@ else
   DEP_LIBS   := -lhwloc -lz -lm
 endif
 AVX2_FLAGS   := -mavx2 -mfma
-AVX512_FLAGS := -mavx512f -mavx512dq -mavx512bw -mavx512vl -mfma -mavx2
+AVX512_FLAGS := -mavx512f -mavx512dq -mavx512bw -mavx512vl -mfma -mavx2 -mprfchw # PREFETCHW: every AVX-512 CPU has it
 
 CFLAGS := $(CFLAGS_COMMON) $(BASE_FLAGS) $(ISA_DEFS) $(EXTRA_CFLAGS)
 LDLIBS := -fopenmp $(DEP_LIBS) $(LDSAN)

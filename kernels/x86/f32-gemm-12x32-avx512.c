@@ -33,12 +33,16 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
             acc1[i] = _mm512_setzero_ps();
     }
     /* C is read (beta) and written only after the K loop: start fetching
-       its lines now so the epilogue does not wait on L3 or memory. */
+       its lines now, for writing (prefetchw), so the epilogue waits neither
+       on L3 or memory nor on another core that holds them: in two-thread
+       training, C is often what the other core read last (2 threads,
+       Fashion-MNIST 784-128-64-10 b128, ~330 ns between the cores: epochs
+       3.8 % faster, median of 8 interleaved pairs; one thread unchanged). */
 #pragma GCC unroll 24
     for (int i = 0; i < rows; i++) {
-        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
+        __builtin_prefetch(c + (size_t)i * ldc, 1, 3);
         if (nv > 1)
-            _mm_prefetch((const char *)(c + (size_t)i * ldc + 16), _MM_HINT_T0);
+            __builtin_prefetch(c + (size_t)i * ldc + 16, 1, 3);
     }
     /* Column masks: lanes [0, n) of the 32-wide tile. B is read through
        them too, so an unpacked B is never read past column n. */

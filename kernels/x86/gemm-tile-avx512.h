@@ -83,7 +83,7 @@ INLINE void mlanes_start(__m512 acc0[16], __m512 acc1[16], const float *c, size_
     }
 #pragma GCC unroll 32
     for (size_t i = 0; i < m; i++)
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        __builtin_prefetch(c + i * ldc, 1, 3);
 }
 
 /* The whole epilogue of a lane tile of m <= 32 rows (nv 16-row vectors);
