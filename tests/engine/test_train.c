@@ -381,10 +381,14 @@ TEST(train_second_run_same_bytes_as_fresh_net)
    A step this small would run on one thread altogether: the test lifts that. */
 TEST(train_overlapped_gather_reproducible)
 {
-    const char *desc = "300,64:relu:dropconnect=0.1,32:tanh:dropout=0.2,10:softmax:dropout=0.1";
-    const myelin_optimizer opts[] = {MYELIN_OPT_SGD, MYELIN_OPT_ADAM};
+    /* DropConnect on layer 0 (the step of three parallel regions), and plain
+       SGD without masks on layer 0 (the step in one region) */
+    const char *descs[] = {"300,64:relu:dropconnect=0.1,32:tanh:dropout=0.2,10:softmax:dropout=0.1",
+                           "300,64:relu,32:tanh:dropout=0.2,10:softmax"};
+    const myelin_optimizer opts[] = {MYELIN_OPT_SGD, MYELIN_OPT_ADAM, MYELIN_OPT_SGD};
     myl_train_set_min_team_work(0.0);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
+        const char *desc = descs[k / 2];
         size_t n1, n2, n3 = 0;
         float *a = train_params_net(desc, 1, 3, 7, opts[k], &n1), *b = train_params_net(desc, 2, 3, 7, opts[k], &n2);
         float *c = !th_quick() ? train_params_net(desc, 3, 3, 7, opts[k], &n3) : NULL;
