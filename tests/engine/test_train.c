@@ -837,9 +837,9 @@ TEST_ISA(train_output_loss_softmax_ce)
     CHECK(myelin_set_isa(isa) == 0, "%s", myelin_last_error());
     const myl_kernels *k;
     CHECK(myl_kernels_get(&k) == 0, "%s", myelin_last_error());
-    const size_t widths[] = {2, 3, 10, 17};
+    const size_t widths[] = {2, 3, 10, 16, 17};
     uint64_t rs = 41;
-    for (size_t wi = 0; wi < 4; wi++) {
+    for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
         const size_t n = widths[wi], rows = 37;
         char desc[32];
         snprintf(desc, sizeof desc, "4,%zu:softmax", n);
