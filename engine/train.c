@@ -64,6 +64,7 @@ typedef struct {
     size_t batch, rows;              /* rows: the training set's (0: not training)      */
     int threads;
     int key_threads, key_opt, key_l1;/* what else decided the buffers (cached_ws)      */
+    double key_min_team_work;
     float slope;
     float *x0, *t, *p;
     float *x0_next, *t_next;         /* the next minibatch, gathered during this step  */
@@ -871,9 +872,10 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
             if (ws->overlap && next_r) {
                 st = ws->c0 ? one_region_step(ws, d, o, &plan, first, r, next_r, step, &batch_loss, &bc)
                             : overlap_step(ws, d, o, &plan, first, r, next_r, step, &batch_loss, &bc);
-                if (st)
-                    return myl_fail(st, "epoch %zu, minibatch %zu: out of memory in a matrix product", epoch,
-                                    s + 1);
+                if (st) /* the products' only failure is memory; others keep their own message */
+                    return st != MYELIN_ENOMEM ? st
+                                               : myl_fail(st, "epoch %zu, minibatch %zu: out of memory in a matrix "
+                                                          "product", epoch, s + 1);
                 if (isfinite(batch_loss)) {
                     float *x = ws->x0, *t = ws->t;
                     ws->x0 = ws->x0_next;
@@ -973,7 +975,8 @@ static train_ws *cached_ws(myelin_net *net, const myl_kernels *k, size_t batch, 
     train_ws *ws = net->train_cache;
     const int threads = myl_threads(), l1 = o->l1 != 0.0f;
     if (ws && ws->k == k && ws->batch == batch && ws->rows == rows && ws->key_threads == threads &&
-        ws->key_opt == (int)o->opt && ws->key_l1 == l1) {
+        ws->key_min_team_work == min_team_work && ws->key_opt == (int)o->opt && ws->key_l1 == l1) {
+        ws->slope = myelin_leaky_slope(); /* the caller may have set another since */
         const int nstates = myl_opt_states(o->opt);
         for (size_t l = 0; l < net->n_layers; l++) {
             const size_t nw = net->fan_in[l] * net->spec[l].units;
@@ -1000,6 +1003,7 @@ static train_ws *cached_ws(myelin_net *net, const myl_kernels *k, size_t batch, 
     }
     ws->rows = rows;
     ws->key_threads = threads;
+    ws->key_min_team_work = min_team_work;
     ws->key_opt = (int)o->opt;
     ws->key_l1 = l1;
     net->train_cache = ws;

@@ -376,6 +376,45 @@ TEST(train_second_run_same_bytes_as_fresh_net)
     myl_train_set_min_team_work(-1.0);
 }
 
+/* The kept buffers do not keep the leaky ReLU slope of the run that made
+   them: a run after myelin_set_leaky_slope gives the bytes of a fresh net. */
+TEST(train_second_run_takes_the_new_leaky_slope)
+{
+    enum { ROWS = 200, IN = 300, CL = 10 };
+    static uint8_t x[ROWS * IN];
+    static int32_t y[ROWS];
+    make_set(ROWS, IN, CL, x, y, 13);
+    const char *desc = "300,32:leaky_relu,10:softmax";
+    const float slope0 = myelin_leaky_slope();
+    myelin_net *a = NULL, *f = NULL;
+    CHECK(!myelin_net_create_str(desc, MYELIN_LOSS_CE, 5, &a) && !myelin_net_create_str(desc, MYELIN_LOSS_CE, 6, &f),
+          "%s", myelin_last_error());
+    if (a && f) {
+        myelin_dataset d = {.rows = ROWS, .cols = IN, .x_u8 = x, .labels = y};
+        myelin_train_opts o;
+        myelin_train_opts_default(&o);
+        o.lr = 0.05f;
+        o.batch = 64;
+        o.epochs = 1;
+        size_t n = 0;
+        for (size_t l = 0; l < a->n_layers; l++)
+            n += a->fan_in[l] * a->spec[l].units + a->spec[l].units;
+        float *p1 = malloc(n * sizeof(float)), *p2 = malloc(n * sizeof(float)), *q2 = malloc(n * sizeof(float));
+        CHECK(!myelin_train(a, &d, &o), "first run: %s", myelin_last_error());
+        params_get(a, p1);
+        CHECK(!myelin_set_leaky_slope(0.3f), "%s", myelin_last_error());
+        CHECK(!myelin_train(a, &d, &o), "second run: %s", myelin_last_error());
+        params_get(a, p2);
+        params_set(f, p1);
+        CHECK(!myelin_train(f, &d, &o), "fresh run: %s", myelin_last_error());
+        params_get(f, q2);
+        CHECK(!memcmp(p2, q2, n * sizeof(float)), "the second run on kept buffers used the old slope");
+        free(p1), free(p2), free(q2);
+    }
+    myelin_set_leaky_slope(slope0);
+    myelin_net_free(a), myelin_net_free(f);
+}
+
 /* Layers after the first small enough to run on one thread: on two threads
    the step gathers the next minibatch beside them (train.c, ws->overlap).
    A step this small would run on one thread altogether: the test lifts that. */
