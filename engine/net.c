@@ -303,10 +303,6 @@ int myelin_net_set_input_transform(myelin_net *net, const float *offset, const f
         any |= net->in_offset[j] != 0.0f || net->in_scale[j] != 1.0f;
     }
     net->has_transform = any;
-    int uniform = 1;
-    for (size_t j = 1; j < n; j++)
-        uniform &= net->in_offset[j] == net->in_offset[0] && net->in_scale[j] == net->in_scale[0];
-    net->uniform_transform = uniform;
     return MYELIN_OK;
 }
 

@@ -22,7 +22,6 @@ struct myelin_net {
     int fuse;                                /* MYL_FUSE_*                              */
     float *in_offset, *in_scale;             /* input transform, `inputs` each          */
     int has_transform;
-    int uniform_transform;                   /* one offset and one scale for all inputs */
     myelin_profile profile;
     int has_profile;
     void *train_cache;                       /* the last training run's buffers (train.c) */
