@@ -318,6 +318,40 @@ static void params_set(myelin_net *net, const float *p)
     }
 }
 
+/* Trains a net of desc on d with o1, then again with o2 after between()
+   (when not NULL), and a fresh net (other initial weights) set to the
+   weights after the first run with o2: 1 when the two second runs give the
+   same bytes and the second run changed the weights (0 and a failed check
+   otherwise; what says which case failed). */
+static int second_run_matches_fresh(const char *desc, const myelin_dataset *d, const myelin_train_opts *o1,
+                                    const myelin_train_opts *o2, void (*between)(void), const char *what)
+{
+    myelin_net *a = NULL, *f = NULL;
+    int same = 0;
+    if (CHECK(!myelin_net_create_str(desc, MYELIN_LOSS_CE, 3, &a) && !myelin_net_create_str(desc, MYELIN_LOSS_CE, 4, &f),
+              "%s", myelin_last_error())) {
+        size_t n = 0;
+        for (size_t l = 0; l < a->n_layers; l++)
+            n += a->fan_in[l] * a->spec[l].units + a->spec[l].units;
+        float *p1 = malloc(n * sizeof(float)), *p2 = malloc(n * sizeof(float)), *q2 = malloc(n * sizeof(float));
+        CHECK(!myelin_train(a, d, o1), "%s, first run: %s", what, myelin_last_error());
+        params_get(a, p1);
+        if (between)
+            between();
+        CHECK(!myelin_train(a, d, o2), "%s, second run: %s", what, myelin_last_error());
+        params_get(a, p2);
+        params_set(f, p1);
+        CHECK(!myelin_train(f, d, o2), "%s, fresh run: %s", what, myelin_last_error());
+        params_get(f, q2);
+        CHECK(memcmp(p1, p2, n * sizeof(float)) != 0, "%s: the second run changed nothing", what);
+        same = CHECK(!memcmp(p2, q2, n * sizeof(float)), "%s: the second run on a net's kept buffers differs from "
+                     "a fresh net's", what);
+        free(p1), free(p2), free(q2);
+    }
+    myelin_net_free(a), myelin_net_free(f);
+    return same;
+}
+
 /* A net keeps its training buffers between runs (train.c, cached_ws): a
    second run on them (optimiser state from the first run must not leak in)
    gives the same bytes as the same run on a fresh net with the same
@@ -328,7 +362,7 @@ TEST(train_second_run_same_bytes_as_fresh_net)
     static uint8_t x[ROWS * IN];
     static int32_t y[ROWS];
     make_set(ROWS, IN, CL, x, y, 11);
-    const char *desc = "300,64:relu:dropconnect=0.1,32:tanh:dropout=0.2,10:softmax";
+    const myelin_dataset d = {.rows = ROWS, .cols = IN, .x_u8 = x, .labels = y};
     const myelin_optimizer opts[] = {MYELIN_OPT_MOMENTUM, MYELIN_OPT_ADAM};
     const size_t batches[] = {128, 64};
     myl_train_set_min_team_work(0.0);
@@ -337,44 +371,26 @@ TEST(train_second_run_same_bytes_as_fresh_net)
         for (int k = 0; k < 2; k++)
             for (int b = 0; b < 2; b++) {
                 myelin_set_num_threads(th);
-                myelin_net *a = NULL, *f = NULL;
-                CHECK(!myelin_net_create_str(desc, MYELIN_LOSS_CE, 3, &a), "%s", myelin_last_error());
-                CHECK(!myelin_net_create_str(desc, MYELIN_LOSS_CE, 4, &f), "%s", myelin_last_error());
-                if (!a || !f) {
-                    myelin_net_free(a), myelin_net_free(f);
-                    continue;
-                }
-                myelin_dataset d = {.rows = ROWS, .cols = IN, .x_u8 = x, .labels = y};
-                myelin_train_opts o;
-                myelin_train_opts_default(&o);
-                o.opt = opts[k];
-                o.lr = opts[k] == MYELIN_OPT_ADAM ? 0.001f : 0.05f;
-                o.batch = 128;
-                o.epochs = 1;
-                o.seed = 7;
-                size_t n = 0;
-                for (size_t l = 0; l < a->n_layers; l++)
-                    n += a->fan_in[l] * a->spec[l].units + a->spec[l].units;
-                float *p1 = malloc(n * sizeof(float)), *p2 = malloc(n * sizeof(float)),
-                      *q2 = malloc(n * sizeof(float));
-                CHECK(!myelin_train(a, &d, &o), "first run: %s", myelin_last_error());
-                params_get(a, p1);
-                o.seed = 8;
-                o.batch = batches[b];
-                CHECK(!myelin_train(a, &d, &o), "second run: %s", myelin_last_error());
-                params_get(a, p2);
-                params_set(f, p1);
-                CHECK(!myelin_train(f, &d, &o), "fresh run: %s", myelin_last_error());
-                params_get(f, q2);
-                CHECK(memcmp(p1, p2, n * sizeof(float)) != 0, "the second run changed nothing");
-                CHECK(!memcmp(p2, q2, n * sizeof(float)), "%d thread(s), opt %d, batch %zu: the second run on a "
-                      "net's kept buffers differs from a fresh net's", th, (int)opts[k], batches[b]);
-                free(p1), free(p2), free(q2);
-                myelin_net_free(a), myelin_net_free(f);
+                myelin_train_opts o1, o2;
+                myelin_train_opts_default(&o1);
+                o1.opt = opts[k];
+                o1.lr = opts[k] == MYELIN_OPT_ADAM ? 0.001f : 0.05f;
+                o1.batch = 128;
+                o1.epochs = 1;
+                o1.seed = 7;
+                o2 = o1;
+                o2.seed = 8;
+                o2.batch = batches[b];
+                char what[64];
+                snprintf(what, sizeof what, "%d thread(s), opt %d, batch %zu", th, (int)opts[k], batches[b]);
+                second_run_matches_fresh("300,64:relu:dropconnect=0.1,32:tanh:dropout=0.2,10:softmax", &d, &o1, &o2,
+                                         NULL, what);
             }
     myelin_set_num_threads(before);
     myl_train_set_min_team_work(-1.0);
 }
+
+static void set_slope_03(void) { CHECK(!myelin_set_leaky_slope(0.3f), "%s", myelin_last_error()); }
 
 /* The kept buffers do not keep the leaky ReLU slope of the run that made
    them: a run after myelin_set_leaky_slope gives the bytes of a fresh net. */
@@ -384,35 +400,15 @@ TEST(train_second_run_takes_the_new_leaky_slope)
     static uint8_t x[ROWS * IN];
     static int32_t y[ROWS];
     make_set(ROWS, IN, CL, x, y, 13);
-    const char *desc = "300,32:leaky_relu,10:softmax";
+    const myelin_dataset d = {.rows = ROWS, .cols = IN, .x_u8 = x, .labels = y};
     const float slope0 = myelin_leaky_slope();
-    myelin_net *a = NULL, *f = NULL;
-    CHECK(!myelin_net_create_str(desc, MYELIN_LOSS_CE, 5, &a) && !myelin_net_create_str(desc, MYELIN_LOSS_CE, 6, &f),
-          "%s", myelin_last_error());
-    if (a && f) {
-        myelin_dataset d = {.rows = ROWS, .cols = IN, .x_u8 = x, .labels = y};
-        myelin_train_opts o;
-        myelin_train_opts_default(&o);
-        o.lr = 0.05f;
-        o.batch = 64;
-        o.epochs = 1;
-        size_t n = 0;
-        for (size_t l = 0; l < a->n_layers; l++)
-            n += a->fan_in[l] * a->spec[l].units + a->spec[l].units;
-        float *p1 = malloc(n * sizeof(float)), *p2 = malloc(n * sizeof(float)), *q2 = malloc(n * sizeof(float));
-        CHECK(!myelin_train(a, &d, &o), "first run: %s", myelin_last_error());
-        params_get(a, p1);
-        CHECK(!myelin_set_leaky_slope(0.3f), "%s", myelin_last_error());
-        CHECK(!myelin_train(a, &d, &o), "second run: %s", myelin_last_error());
-        params_get(a, p2);
-        params_set(f, p1);
-        CHECK(!myelin_train(f, &d, &o), "fresh run: %s", myelin_last_error());
-        params_get(f, q2);
-        CHECK(!memcmp(p2, q2, n * sizeof(float)), "the second run on kept buffers used the old slope");
-        free(p1), free(p2), free(q2);
-    }
+    myelin_train_opts o;
+    myelin_train_opts_default(&o);
+    o.lr = 0.05f;
+    o.batch = 64;
+    o.epochs = 1;
+    second_run_matches_fresh("300,32:leaky_relu,10:softmax", &d, &o, &o, set_slope_03, "a new leaky slope");
     myelin_set_leaky_slope(slope0);
-    myelin_net_free(a), myelin_net_free(f);
 }
 
 /* Layers after the first small enough to run on one thread: on two threads
