@@ -36,7 +36,7 @@ float myelin_leaky_slope(void)
 
 static int team_size(size_t elements)
 {
-    if (elements < MYL_ACT_PAR_MIN || omp_in_parallel())
+    if (elements < MYL_ACT_PAR_MIN)
         return 1;
     return myl_threads();
 }

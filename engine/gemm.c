@@ -344,7 +344,7 @@ int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const fl
        kernels' vector width. */
     size_t nt = 1;
     double work = (double)m * (double)max_sz(n, 16) * (double)(g.skip_ab ? 1 : k);
-    if (work >= 1e6 && !omp_in_parallel())
+    if (work >= 1e6)
         nt = (size_t)myl_threads();
     size_t mu = 1, nu = 1, tm = 1, tn = 1;
     if (nt > 1) {

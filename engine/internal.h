@@ -36,7 +36,8 @@ const myl_cpu *myl_cpu_info(void);
 typedef struct { size_t l1d, l2, l3; int from_system; } myl_caches;
 const myl_caches *myl_cache_info(void);
 
-/* Threads: the count OpenMP regions of the engine use. */
+/* Threads: the count OpenMP regions of the engine use (1 when called from
+   inside an OpenMP region of any size: no nested teams). */
 int myl_threads(void);
 /* Caps myl_threads() for the calling thread's later calls (0: no cap);
    returns the previous cap, to restore. */

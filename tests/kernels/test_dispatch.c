@@ -84,6 +84,19 @@ TEST(dispatch_threads)
     CHECK(myelin_set_num_threads(0) == MYELIN_OK && myelin_num_threads() == myl_physical_cores(),
           "0 = physical cores (%d), got %d", myl_physical_cores(), myelin_num_threads());
     CHECK(myl_physical_cores() >= 1, "at least one core");
+    /* Called from inside an OpenMP region, even one of a single thread, the
+       engine forks no team of its own (a nested team starts its threads at
+       every fork); the configured count stays what the user set. */
+    myelin_set_num_threads(3);
+    CHECK(myl_threads() == 3, "top level: 3 threads, got %d", myl_threads());
+    int inside = -1, reported = -1;
+#pragma omp parallel num_threads(1)
+    {
+        inside = myl_threads();
+        reported = myelin_num_threads();
+    }
+    CHECK(inside == 1, "inside a one-thread region: %d threads, not 1", inside);
+    CHECK(reported == 3, "inside a region myelin_num_threads() reports %d, not 3", reported);
     myelin_set_num_threads(saved == myl_physical_cores() ? 0 : saved);
 }
 
