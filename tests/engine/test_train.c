@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 /* ---------------------------------------------------- double reference */
@@ -258,7 +259,11 @@ static float *train_params_net(const char *desc, int threads, uint64_t net_seed,
     enum { ROWS = 400, IN = 300, CL = 10 };
     static uint8_t x[ROWS * IN];
     static int32_t y[ROWS];
-    make_set(ROWS, IN, CL, x, y, 5);
+    static int made; /* once: train_calls_from_two_threads calls this concurrently */
+    if (!made) {
+        make_set(ROWS, IN, CL, x, y, 5);
+        made = 1;
+    }
     myelin_net *net;
     if (myelin_net_create_str(desc, MYELIN_LOSS_CE, net_seed, &net))
         return NULL;
@@ -463,6 +468,51 @@ TEST(train_threads_and_seeds_reproducible)
         }
         free(a), free(b), free(c), free(e), free(f);
     }
+}
+
+/* Two nets trained at the same time from two threads of the caller (each
+   with its own OpenMP team) end with the bytes each gives alone: the calls
+   share no state (packing buffers, kept training buffers, errors). */
+typedef struct {
+    uint64_t net_seed, train_seed;
+    myelin_optimizer opt;
+    float *p;
+    size_t n;
+} train_job;
+
+static void *train_job_run(void *arg)
+{
+    train_job *j = arg;
+    j->p = train_params(2, j->net_seed, j->train_seed, j->opt, &j->n);
+    return NULL;
+}
+
+TEST(train_calls_from_two_threads)
+{
+    int saved = myelin_num_threads();
+    myelin_set_num_threads(2); /* train_params sets 2 and restores 2: no change while both run */
+    train_job jobs[2] = {{3, 7, MYELIN_OPT_MOMENTUM, NULL, 0}, {4, 9, MYELIN_OPT_ADAM, NULL, 0}};
+    size_t n[2];
+    float *alone[2];
+    for (int i = 0; i < 2; i++)
+        alone[i] = train_params(2, jobs[i].net_seed, jobs[i].train_seed, jobs[i].opt, &n[i]);
+    pthread_t th[2];
+    int started[2];
+    for (int i = 0; i < 2; i++)
+        started[i] = pthread_create(&th[i], NULL, train_job_run, &jobs[i]) == 0;
+    for (int i = 0; i < 2; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        CHECK(started[i], "cannot start thread %d", i);
+        if (alone[i] && jobs[i].p)
+            CHECK(!memcmp(alone[i], jobs[i].p, n[i] * sizeof(float)), "net %d: trained beside another, other bytes",
+                  i);
+        else
+            CHECK(!started[i], "net %d: training failed", i);
+        free(alone[i]);
+        free(jobs[i].p);
+    }
+    myelin_set_num_threads(saved == myl_physical_cores() ? 0 : saved);
 }
 
 /* ---------------------------------------------------- errors and stops */
