@@ -1,7 +1,7 @@
 # Myelin build. `make` builds the libraries, the CLI and the examples;
 # `make test` and `make bench` set themselves up (scripts/setup.sh) first.
 #
-#   make                      build/libmyelin.{a,so}, build/myelin, build/examples/*
+#   make                      build/libmyelin.{a,so}, build/myelin, build/myelin.1, build/examples/*
 #   make test                 set-up, build, all tests (x86 paths, NEON under qemu, ASan/UBSan, CLI)
 #   make bench [QUICK=1|FULL=1]  set-up, build, benchmark suite, report and plots
 #   make asan                 the test runner built with AddressSanitizer + UBSan, run
@@ -66,7 +66,7 @@ TEST_SRC := tests/harness.c $(wildcard tests/kernels/*.c) $(wildcard tests/engin
 KTEST_SRC := tests/harness.c $(wildcard tests/kernels/*.c)
 
 .PHONY: all lib test bench asan install clean cross-test setup fuzz
-all: lib $(B)/myelin $(EXAMPLES)
+all: lib $(B)/myelin $(B)/myelin.1 $(EXAMPLES)
 lib: $(B)/libmyelin.a $(B)/libmyelin.so $(B)/myelin.pc
 
 $(B)/obj/%-avx2.o: %-avx2.c
@@ -90,6 +90,13 @@ $(B)/myelin.pc: myelin.pc.in Makefile
 
 $(B)/myelin: $(CLI_OBJ) $(B)/libmyelin.a
 	$(CC) -o $@ $(CLI_OBJ) $(B)/libmyelin.a $(LDLIBS)
+# The manual page, from the tool's own --help texts (a cross build's tool does not run here).
+$(B)/myelin.1: $(B)/myelin scripts/man.sh
+ifeq ($(CROSS),)
+	bash scripts/man.sh $(B)/myelin > $@.tmp && mv $@.tmp $@
+else
+	@echo "myelin.1: not made for a cross build (its tool does not run here)"
+endif
 $(B)/examples/%: examples/%.c $(B)/libmyelin.a include/myelin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libmyelin.a $(LDLIBS)
@@ -126,8 +133,9 @@ bench: setup
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -f bench/bench.mk bench QUICK=$(QUICK) FULL=$(FULL)
 
-install: lib $(B)/myelin
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+install: lib $(B)/myelin $(B)/myelin.1
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 include/myelin.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(B)/libmyelin.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(B)/libmyelin.so $(DESTDIR)$(PREFIX)/lib/libmyelin.so.0
@@ -135,6 +143,7 @@ install: lib $(B)/myelin
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(DEP_LIBS)|' myelin.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/myelin.pc  # the PREFIX of this install, not of the build
 	install -m 755 $(B)/myelin $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(B)/myelin.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf build build-aarch64 build-asan build-bench build-fuzz

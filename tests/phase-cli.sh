@@ -176,5 +176,23 @@ grep -q -- "--lr F .*(default 0.01)" <("$M" train --help) && ok "--help lists th
     bad "train --help lacks defaults" "$("$M" train --help | grep -- --lr)"
 "$M" info | grep -q "ISA paths" && ok "myelin info" || bad "myelin info"
 
+# --- manual page: renders without warnings, every option of every command --
+MAN1=$(dirname "$M")/myelin.1
+if ! command -v groff >/dev/null; then
+    skip "myelin.1: groff not installed"
+elif [ ! -s "$MAN1" ]; then
+    bad "myelin.1 not built next to $M"
+else
+    warn=$(groff -man -Tascii -ww -P-cbu "$MAN1" 2>&1 >"$T/man.txt")
+    missing=""
+    for c in info train eval predict; do
+        for o in $("$M" $c --help | sed -n 's/^  \(--[a-z0-9-]*\).*/\1/p'); do
+            grep -q -- "^ *$o\b" "$T/man.txt" || missing="$missing $c$o"
+        done
+    done
+    [ -z "$warn" ] && [ -z "$missing" ] && grep -q "EXIT STATUS" "$T/man.txt" && ok "myelin.1: every option of every command, no warnings" ||
+        bad "myelin.1" "warnings: $warn" "missing:$missing"
+fi
+
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
