@@ -252,6 +252,7 @@ int myelin_net_get_params(const myelin_net *net, size_t layer, float *w, float *
                         net->n_layers);
     if (!w && !b)
         return myl_fail(MYELIN_EINVAL, "myelin_net_get_params: w and b are both NULL");
+    myl_train_sync(net); /* called from a training callback, say */
     if (w)
         memcpy(w, net->w[layer], net->fan_in[layer] * net->spec[layer].units * sizeof(float));
     if (b)
@@ -276,6 +277,7 @@ int myelin_net_set_params(myelin_net *net, size_t layer, const float *w, const f
     for (size_t i = 0; b && i < nb; i++)
         if (!isfinite(b[i]))
             return myl_fail(MYELIN_EINVAL, "myelin_net_set_params: layer %zu bias %zu is %g", layer, i, (double)b[i]);
+    myl_train_sync(net);
     if (w)
         memcpy(net->w[layer], w, nw * sizeof(float));
     if (b)

@@ -29,6 +29,10 @@ struct myelin_net {
 
 /* Frees the training buffers a net keeps between runs (train.c). */
 void myl_train_cache_free(myelin_net *net);
+/* Brings the weights that a training run keeps in its own layout back into
+   the net; every reader and writer of net->w outside the training step calls
+   it first (cheap when there is nothing to copy). */
+void myl_train_sync(const myelin_net *net);
 
 /* The widest layer (inputs included), for sizing buffers. */
 size_t myl_net_max_width(const myelin_net *net);

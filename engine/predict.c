@@ -61,6 +61,7 @@ int myl_eval_dataset(const myelin_net *net, const myl_kernels *k, const myelin_d
     double sum = 0.0;
     size_t right = 0;
     const size_t last = net->n_layers - 1;
+    myl_train_sync(net); /* the validation set during training */
     for (size_t first = 0; first < d->rows; first += ws->chunk) {
         size_t r = d->rows - first < ws->chunk ? d->rows - first : ws->chunk;
         myl_gather_batch(net, d, NULL, first, r, ws->x, ws->t, threads);
@@ -93,6 +94,7 @@ static int infer_begin(myelin_net *net, const myelin_dataset *d, const char *fn,
     if (!net)
         return myl_fail(MYELIN_EINVAL, "%s: net is NULL", fn);
     int st = myl_check_dataset(net, d, "data", need_targets);
+    myl_train_sync(net); /* called from a training callback, say */
     if (st)
         return st;
     if ((st = myl_kernels_get(&c->k)))

@@ -442,6 +442,83 @@ TEST(train_overlapped_gather_reproducible)
     myl_train_set_min_team_work(-1.0);
 }
 
+/* On two threads the one-region step keeps layer 0's weights in a layout of
+   its own (engine/train.c, w0_block); none of it may show. The probe records
+   each step's reported loss (with an L2 penalty read from that layout), reads
+   layer 0 from the batch callback at one step, and at a later one sets
+   weights that overflow, so that the run stops on a non-finite loss and
+   rewinds to a checkpoint saved from that layout. */
+typedef struct {
+    myelin_net *net;
+    size_t steps, read_at, blow_at;
+    double loss[32];
+    float *w, *big;
+} block_probe;
+
+static int block_probe_batch(size_t done, size_t total, double loss, void *user)
+{
+    block_probe *p = user;
+    (void)done, (void)total;
+    if (p->steps < 32)
+        p->loss[p->steps] = loss;
+    p->steps++;
+    if (p->steps == p->read_at)
+        myelin_net_get_params(p->net, 0, p->w, NULL);
+    if (p->steps == p->blow_at)
+        myelin_net_set_params(p->net, 0, p->big, NULL);
+    return 0;
+}
+
+TEST(train_layer0_blocks_never_show)
+{
+    enum { ROWS = 400, IN = 300, CL = 10, NW = IN * 64 };
+    static uint8_t x[ROWS * IN];
+    static int32_t y[ROWS];
+    make_set(ROWS, IN, CL, x, y, 9);
+    myelin_dataset d = {.rows = ROWS, .cols = IN, .x_u8 = x, .labels = y};
+    myelin_train_opts o;
+    myelin_train_opts_default(&o);
+    o.lr = 0.05f;
+    o.batch = 128; /* 4 steps an epoch: 3 in one region on two threads, the last plain */
+    o.epochs = 8;
+    o.l2 = 1e-3f;
+    o.seed = 3;
+    o.on_batch = block_probe_batch;
+    float *w[2], *big = malloc(NW * sizeof(float)), *end[2];
+    block_probe pr[2];
+    int st[2];
+    for (size_t i = 0; i < NW; i++)
+        big[i] = 3e38f;
+    myl_train_set_min_team_work(0.0);
+    const int before = myelin_num_threads();
+    for (int t = 0; t < 2; t++) {
+        w[t] = malloc(NW * sizeof(float));
+        end[t] = malloc(NW * sizeof(float));
+        memset(&pr[t], 0, sizeof pr[t]);
+        pr[t] = (block_probe){.read_at = 10, .blow_at = 22, .w = w[t], .big = big};
+        myelin_net_create_str("300,64:relu,32:tanh,10:softmax", MYELIN_LOSS_CE, 5, &pr[t].net);
+        o.on_batch_user = &pr[t];
+        myelin_set_num_threads(t + 1);
+        st[t] = myelin_train(pr[t].net, &d, &o);
+        myelin_net_get_params(pr[t].net, 0, end[t], NULL);
+    }
+    myelin_set_num_threads(before);
+    myl_train_set_min_team_work(-1.0);
+    for (int t = 0; t < 2; t++)
+        CHECK(st[t] == MYELIN_ENUMERIC && pr[t].steps == 22, "%d threads: status %d after %zu steps (want the "
+              "overflow to stop the run after 22)", t + 1, st[t], pr[t].steps);
+    CHECK(!memcmp(pr[0].loss, pr[1].loss, 22 * sizeof(double)), "1 and 2 threads report different losses");
+    CHECK(!memcmp(w[0], w[1], NW * sizeof(float)), "1 and 2 threads: the weights read at step 10 differ");
+    CHECK(!memcmp(end[0], end[1], NW * sizeof(float)), "1 and 2 threads: the weights kept after the overflow "
+          "differ");
+    CHECK(memcmp(w[0], end[0], NW * sizeof(float)) != 0, "the weights did not change after step 10");
+    for (int t = 0; t < 2; t++) {
+        myelin_net_free(pr[t].net);
+        free(w[t]), free(end[t]);
+    }
+    free(big);
+}
+
 TEST(train_threads_and_seeds_reproducible)
 {
     const myelin_optimizer opts[] = {MYELIN_OPT_MOMENTUM, MYELIN_OPT_SGD};
