@@ -88,7 +88,8 @@ void myl_gather_batch(const myelin_net *net, const myelin_dataset *d, const uint
 /* Rows lo..hi-1 of the minibatch (see myl_gather_prefetch), and then the
    rows at the same positions of the next one prefetched. */
 static void gather_rows(const myelin_net *net, const myl_kernels *k, const myelin_dataset *d, const uint32_t *idx,
-                        size_t first, size_t r, float *x, float *t, size_t next_r, size_t lo, size_t hi)
+                        size_t first, size_t r, uint8_t *raw, float *x, float *t, size_t next_r, size_t lo,
+                        size_t hi)
 {
     const size_t n = net->inputs, outputs = net->spec[net->n_layers - 1].units;
     const int want_t = t && (d->y || d->labels);
@@ -107,7 +108,12 @@ static void gather_rows(const myelin_net *net, const myl_kernels *k, const myeli
             else if (d->y)
                 __builtin_prefetch(d->y + (size_t)idx[first + i + 4] * outputs);
         }
-        gather_row(net, k, d, src, x + i * n);
+        if (raw) { /* the bytes kept too (myl_stage_batch) */
+            memcpy(raw + i * n, d->x_u8 + src * n, n);
+            k->u8_vcvt(n, raw + i * n, net->in_offset, net->in_scale, x + i * n);
+        } else {
+            gather_row(net, k, d, src, x + i * n);
+        }
         if (want_t)
             target_row(d, src, outputs, t + i * outputs);
     }
@@ -132,15 +138,32 @@ void myl_gather_prefetch(const myelin_net *net, const myelin_dataset *d, const u
     const myl_kernels *k = &myl_kernels_scalar; /* callers got the table already; this cannot fail then */
     (void)myl_kernels_get(&k);
     if (threads <= 1 || r * net->inputs < 32768) {
-        gather_rows(net, k, d, idx, first, r, x, t, next_r, 0, r);
+        gather_rows(net, k, d, idx, first, r, NULL, x, t, next_r, 0, r);
         return;
     }
 #pragma omp parallel num_threads(threads)
     {
         myl_pin_team();
         const size_t nt = (size_t)omp_get_num_threads(), id = (size_t)omp_get_thread_num();
-        gather_rows(net, k, d, idx, first, r, x, t, next_r, r * id / nt, r * (id + 1) / nt);
+        gather_rows(net, k, d, idx, first, r, NULL, x, t, next_r, r * id / nt, r * (id + 1) / nt);
     }
+}
+
+void myl_stage_batch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first, size_t r,
+                     uint8_t *raw, float *x, float *t, size_t next_r)
+{
+    const myl_kernels *k = &myl_kernels_scalar;
+    (void)myl_kernels_get(&k);
+    gather_rows(net, k, d, idx, first, r, raw, x, t, next_r, 0, r);
+}
+
+void myl_convert_batch(const myelin_net *net, const uint8_t *raw, size_t r, float *x)
+{
+    const myl_kernels *k = &myl_kernels_scalar;
+    (void)myl_kernels_get(&k);
+    const size_t n = net->inputs;
+    for (size_t i = 0; i < r; i++)
+        k->u8_vcvt(n, raw + i * n, net->in_offset, net->in_scale, x + i * n);
 }
 
 /* Softmax Jacobian product in place: g = y (.) (g - sum(g*y)), row by row. */

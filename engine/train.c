@@ -72,6 +72,8 @@ typedef struct {
     size_t c0;                       /* one_region: thread 0 owns layer 0's units [0, c0) */
     float *w0h;                      /* one_region: layer 0's weights as two column blocks */
     int w0_live;                     /* w0h holds layer 0's weights, net->w[0] is stale  */
+    uint8_t *raw, *raw_next;         /* one_region on bytes: the minibatch's bytes       */
+    float *x1, *x1_next;             /* one_region on bytes: thread 1's copy of it       */
     float *y[MYELIN_MAX_LAYERS];     /* layer outputs (logits for a fused last layer)   */
     float *din[MYELIN_MAX_LAYERS];   /* dropped-out copy of layer l's input (l > 0)     */
     float *g[MYELIN_MAX_LAYERS];     /* dL/dz of layer l                                */
@@ -159,6 +161,10 @@ static void ws_free(train_ws *ws)
     myl_free(ws->x0_next);
     myl_free(ws->t_next);
     myl_free(ws->w0h);
+    myl_free(ws->raw);
+    myl_free(ws->raw_next);
+    myl_free(ws->x1);
+    myl_free(ws->x1_next);
     myl_free(ws->p);
     for (size_t l = 0; l < MYELIN_MAX_LAYERS; l++) {
         myl_free(ws->y[l]);
@@ -295,8 +301,15 @@ static int ws_alloc(train_ws *ws, const myelin_net *net, const myl_kernels *k, s
         const size_t half = s0->units / 2 / 16 * 16; /* whole 64-byte lines of each row to each thread */
         if (ws->overlap && ws->threads == 2 && ws->fast[0] && s0->dropout == 0.0f && s0->dropconnect == 0.0f)
             ws->c0 = half;
-        if (ws->c0)
+        if (ws->c0) {
+            const size_t nx = batch * net->inputs;
             ws->w0h = zalloc(net->fan_in[0] * s0->units, &ok);
+            ws->x1 = zalloc(nx, &ok);
+            ws->x1_next = zalloc(nx, &ok);
+            ws->raw = myl_alloc(nx);
+            ws->raw_next = myl_alloc(nx);
+            ok = ok && ws->raw && ws->raw_next;
+        }
     }
     if (ok) {
         ws->fpsave = calloc((size_t)ws->threads, sizeof(unsigned));
@@ -851,9 +864,22 @@ static int overlap_step(train_ws *ws, const myelin_dataset *d, const myelin_trai
    same bytes), thread 0 runs tail_layers while thread 1 gathers the next
    minibatch, then each thread updates its units of layer 0 (thread 0 the
    bias too). Two barriers instead of three regions' forks and joins: 1.5 %
-   a step at ~330 ns between the cores (two runs of 10 interleaved pairs). */
+   a step at ~330 ns between the cores (two runs of 10 interleaved pairs).
+
+   bytes (a byte dataset): each thread reads a copy of the minibatch of its
+   own. Thread 1 gathers the next minibatch's bytes into raw_next and
+   converts them into x1_next; thread 0 converts raw into x0 at the step's
+   start. Only the bytes (a quarter of the floats) pass between the cores,
+   and no line of X is shared, so the gather no longer waits for the other
+   core to give up its copies of the lines it overwrites: with one shared X,
+   thread 0 waited about 30 us a step at the barrier for thread 1's gather
+   (~300 ns between the cores). 13 % a step there (8 interleaved pairs).
+   The conversions are the gather's: the same floats. */
+/* The minibatch as thread h reads it in one_region_step. */
+static const float *x_of(const train_ws *ws, int h, int bytes) { return bytes && h ? ws->x1 : ws->x0; }
+
 static int one_region_step(train_ws *ws, const myelin_dataset *d, const myelin_train_opts *o, update_plan *plan,
-                           size_t first, size_t r, size_t next_r, uint64_t step, double *batch_loss,
+                           size_t first, size_t r, size_t next_r, int bytes, uint64_t step, double *batch_loss,
                            size_t *correct)
 {
     const myelin_net *net = ws->net;
@@ -875,8 +901,10 @@ static int one_region_step(train_ws *ws, const myelin_dataset *d, const myelin_t
             float *w = w0_block(ws, h, &ld);
             if (!live)
                 w0_block_copy(ws, h, net->w[0], 1);
-            fst[h] = myl_gemm(0, 0, r, ld, fin, 1.0f, ws->x0, fin, w, ld, 0.0f, ws->y[0] + c0, n, net->b[0] + c0,
-                              act0, ws->slope);
+            if (bytes && h == 0)
+                myl_convert_batch(net, ws->raw, r, ws->x0);
+            fst[h] = myl_gemm(0, 0, r, ld, fin, 1.0f, x_of(ws, h, bytes), fin, w, ld, 0.0f, ws->y[0] + c0, n,
+                              net->b[0] + c0, act0, ws->slope);
         }
 #pragma omp barrier
         if (me == 0 && !fst[0] && !fst[1]) {
@@ -886,15 +914,17 @@ static int one_region_step(train_ws *ws, const myelin_dataset *d, const myelin_t
             }
             bst = tail_layers(ws, o, plan, r, step, batch_loss, correct, &update);
         }
-        if (me == team - 1 && next_r)
+        if (me == team - 1 && next_r && bytes)
+            myl_stage_batch(net, d, ws->perm, first + r, next_r, ws->raw_next, ws->x1_next, ws->t_next, 0);
+        else if (me == team - 1 && next_r)
             myl_gather_batch(net, d, ws->perm, first + r, next_r, ws->x0_next, ws->t_next, 1);
 #pragma omp barrier
         for (int h = me; h < 2 && update && lr != 0.0f; h += team) {
             const size_t c0 = h ? ws->c0 : 0;
             size_t ld;
             float *w = w0_block(ws, h, &ld);
-            ust[h] = myl_gemm(1, 0, fin, ld, r, -lr, ws->x0, fin, ws->g[0] + c0, n, 1.0f - lr * o->l2, w, ld, NULL,
-                              MYL_ACT_LINEAR, 0.0f);
+            ust[h] = myl_gemm(1, 0, fin, ld, r, -lr, x_of(ws, h, bytes), fin, ws->g[0] + c0, n, 1.0f - lr * o->l2,
+                              w, ld, NULL, MYL_ACT_LINEAR, 0.0f);
         }
         if (me == 0 && update && lr != 0.0f) {
             sgd_bias(r, n, lr, ws->g[0], net->b[0]);
@@ -938,13 +968,18 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
             lap(ws, &pr->shuffle);
         double loss_sum = 0.0;
         size_t correct = 0;
-        int gathered = 0; /* this step's minibatch is already in x0 */
+        int gathered = 0; /* this step's minibatch is ready: 1 in x0, 2 in raw and x1 (bytes) */
         for (size_t s = 0; s < steps_per_epoch; s++, step++) {
             const size_t first = s * B, r = rows - first < B ? rows - first : B;
             const size_t next_r = s + 1 < steps_per_epoch ? (rows - first - r < B ? rows - first - r : B) : 0;
-            if (!gathered)
+            const int staged = ws->overlap && next_r && ws->c0 && d->x_u8; /* one_region_step on bytes */
+            if (!gathered && staged)
+                myl_stage_batch(net, d, ws->perm, first, r, ws->raw, ws->x1, ws->t, next_r < r ? next_r : r);
+            else if (!gathered)
                 myl_gather_prefetch(net, d, ws->perm, first, r, ws->x0, ws->t, ws->threads,
                                     next_r < r ? next_r : r);
+            else if (gathered == 2 && !staged) /* the epoch's last step */
+                myl_convert_batch(net, ws->raw, r, ws->x0);
             gathered = 0;
             if (pr)
                 lap(ws, &pr->copy);
@@ -953,13 +988,23 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
             int st;
             double batch_loss;
             if (ws->overlap && next_r) {
-                st = ws->c0 ? one_region_step(ws, d, o, &plan, first, r, next_r, step, &batch_loss, &bc)
+                st = ws->c0 ? one_region_step(ws, d, o, &plan, first, r, next_r, staged, step, &batch_loss, &bc)
                             : overlap_step(ws, d, o, &plan, first, r, next_r, step, &batch_loss, &bc);
                 if (st) /* the products' only failure is memory; others keep their own message */
                     return st != MYELIN_ENOMEM ? st
                                                : myl_fail(st, "epoch %zu, minibatch %zu: out of memory in a matrix "
                                                           "product", epoch, s + 1);
-                if (isfinite(batch_loss)) {
+                if (isfinite(batch_loss) && staged) {
+                    uint8_t *raw = ws->raw;
+                    float *x1 = ws->x1, *t = ws->t;
+                    ws->raw = ws->raw_next;
+                    ws->x1 = ws->x1_next;
+                    ws->t = ws->t_next;
+                    ws->raw_next = raw;
+                    ws->x1_next = x1;
+                    ws->t_next = t;
+                    gathered = 2;
+                } else if (isfinite(batch_loss)) {
                     float *x = ws->x0, *t = ws->t;
                     ws->x0 = ws->x0_next;
                     ws->t = ws->t_next;
