@@ -16,7 +16,13 @@
  * When the later, narrower layers are small enough for one thread, thread 0
  * runs them (forward from layer 1, loss, backward down to layer 1) while the
  * last thread gathers the next minibatch into a second input buffer
- * (ws->overlap), so the gather leaves the step's critical path.
+ * (ws->overlap), so the gather leaves the step's critical path. With plain
+ * SGD on layer 0 and two threads, the step is one parallel region
+ * (one_region_step) in which each thread owns half of layer 0's units for
+ * the forward product and the update: their weights as a block of its own
+ * (w0_block), and on byte datasets its own copy of the minibatch, so neither
+ * W0 nor X crosses between the cores; only the minibatch's bytes and half
+ * of layer 0's output and gradient do.
  *
  * Memory: every buffer is allocated once by ws_alloc before the first step;
  * the loop itself allocates nothing. The training set is read in place (bytes
