@@ -250,6 +250,18 @@ static void make_set(size_t rows, size_t cols, size_t classes, uint8_t *x, int32
     }
 }
 
+/* A byte dataset of rows <= 400 rows x 300 inputs in 10 classes, made from
+   seed in static storage (one such set at a time). */
+static myelin_dataset byte_set(size_t rows, uint64_t seed)
+{
+    enum { MAX_ROWS = 400, IN = 300, CL = 10 };
+    static uint8_t x[MAX_ROWS * IN];
+    static int32_t y[MAX_ROWS];
+    rows = rows < MAX_ROWS ? rows : MAX_ROWS;
+    make_set(rows, IN, CL, x, y, seed);
+    return (myelin_dataset){.rows = rows, .cols = IN, .x_u8 = x, .labels = y};
+}
+
 /* Trains the net desc (three layers, 300 inputs, 10 classes) on 400 rows in
    minibatches of 128 (the last one partial); returns its parameters
    concatenated (caller frees). */
@@ -363,11 +375,7 @@ static int second_run_matches_fresh(const char *desc, const myelin_dataset *d, c
    weights; so does a run that needs other buffers (another batch size). */
 TEST(train_second_run_same_bytes_as_fresh_net)
 {
-    enum { ROWS = 400, IN = 300, CL = 10 };
-    static uint8_t x[ROWS * IN];
-    static int32_t y[ROWS];
-    make_set(ROWS, IN, CL, x, y, 11);
-    const myelin_dataset d = {.rows = ROWS, .cols = IN, .x_u8 = x, .labels = y};
+    const myelin_dataset d = byte_set(400, 11);
     const myelin_optimizer opts[] = {MYELIN_OPT_MOMENTUM, MYELIN_OPT_ADAM};
     const size_t batches[] = {128, 64};
     myl_train_set_min_team_work(0.0);
@@ -401,11 +409,7 @@ static void set_slope_03(void) { CHECK(!myelin_set_leaky_slope(0.3f), "%s", myel
    them: a run after myelin_set_leaky_slope gives the bytes of a fresh net. */
 TEST(train_second_run_takes_the_new_leaky_slope)
 {
-    enum { ROWS = 200, IN = 300, CL = 10 };
-    static uint8_t x[ROWS * IN];
-    static int32_t y[ROWS];
-    make_set(ROWS, IN, CL, x, y, 13);
-    const myelin_dataset d = {.rows = ROWS, .cols = IN, .x_u8 = x, .labels = y};
+    const myelin_dataset d = byte_set(200, 13);
     const float slope0 = myelin_leaky_slope();
     myelin_train_opts o;
     myelin_train_opts_default(&o);
@@ -471,11 +475,8 @@ static int block_probe_batch(size_t done, size_t total, double loss, void *user)
 
 TEST(train_layer0_blocks_never_show)
 {
-    enum { ROWS = 400, IN = 300, CL = 10, NW = IN * 64 };
-    static uint8_t x[ROWS * IN];
-    static int32_t y[ROWS];
-    make_set(ROWS, IN, CL, x, y, 9);
-    myelin_dataset d = {.rows = ROWS, .cols = IN, .x_u8 = x, .labels = y};
+    enum { NW = 300 * 64 }; /* layer 0's weights */
+    const myelin_dataset d = byte_set(400, 9);
     myelin_train_opts o;
     myelin_train_opts_default(&o);
     o.lr = 0.05f;
