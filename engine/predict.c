@@ -94,9 +94,9 @@ static int infer_begin(myelin_net *net, const myelin_dataset *d, const char *fn,
     if (!net)
         return myl_fail(MYELIN_EINVAL, "%s: net is NULL", fn);
     int st = myl_check_dataset(net, d, "data", need_targets);
-    myl_train_sync(net); /* called from a training callback, say */
     if (st)
         return st;
+    myl_train_sync(net); /* called from a training callback, say */
     if ((st = myl_kernels_get(&c->k)))
         return st;
     c->threads = myl_threads();

@@ -864,6 +864,9 @@ static int overlap_step(train_ws *ws, const myelin_dataset *d, const myelin_trai
     return st;
 }
 
+/* The minibatch as thread h reads it in one_region_step. */
+static const float *x_of(const train_ws *ws, int h, int bytes) { return bytes && h ? ws->x1 : ws->x0; }
+
 /* The overlapped step in one parallel region when layer 0 learns by plain
    SGD without masks on two threads (ws->c0): each thread computes its units
    of layer 0, [0, c0) or [c0, units) (a split the team GEMM could make: the
@@ -881,9 +884,6 @@ static int overlap_step(train_ws *ws, const myelin_dataset *d, const myelin_trai
    thread 0 waited about 30 us a step at the barrier for thread 1's gather
    (~300 ns between the cores). 13 % a step there (8 interleaved pairs).
    The conversions are the gather's: the same floats. */
-/* The minibatch as thread h reads it in one_region_step. */
-static const float *x_of(const train_ws *ws, int h, int bytes) { return bytes && h ? ws->x1 : ws->x0; }
-
 static int one_region_step(train_ws *ws, const myelin_dataset *d, const myelin_train_opts *o, update_plan *plan,
                            size_t first, size_t r, size_t next_r, int bytes, uint64_t step, double *batch_loss,
                            size_t *correct)
