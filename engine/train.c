@@ -78,8 +78,6 @@ typedef struct {
     size_t c0;                       /* one_region: thread 0 owns layer 0's units [0, c0) */
     float *w0h;                      /* one_region: layer 0's weights as two column blocks */
     int w0_live;                     /* w0h holds layer 0's weights, net->w[0] is stale  */
-    size_t k1;                       /* layer 1's forward in two K parts at k1 (0: one)  */
-    int p1_done;                     /* this step's part [k1, fan_in) of it is in y[1]   */
     uint8_t *raw, *raw_next;         /* one_region on bytes: the minibatch's bytes       */
     float *x1, *x1_next;             /* one_region on bytes: thread 1's copy of it       */
     float *y[MYELIN_MAX_LAYERS];     /* layer outputs (logits for a fused last layer)   */
@@ -297,26 +295,16 @@ static int ws_alloc(train_ws *ws, const myelin_net *net, const myl_kernels *k, s
     }
     /* Overlap only when layers >= 1 are small enough for one thread: in the
        overlapped step their products run on thread 0 alone. */
-    int small = net->n_layers > 1;
-    for (size_t l = 1; l < net->n_layers && small; l++)
-        small = layer_work(batch, net->spec[l].units, net->fan_in[l]) < OVERLAP_WORK;
-    ws->overlap = ok && rows > batch && ws->threads > 1 && small;
-    /* Such nets with layer 0 learning by plain SGD and no masks on layers 0
-       and 1 sum layer 1's forward product in two parts, its inputs [k1,
-       fan_in) first, then [0, k1) with the bias and activation: on any
-       thread count (so that the bytes do not depend on it), while on two
-       threads the first part is thread 1's, from the units of layer 0 it
-       owns (one_region_step; k1 = c0). */
-    if (small && ws->fast[0] && net->spec[0].dropout == 0.0f && net->spec[1].dropout == 0.0f &&
-        net->spec[1].dropconnect == 0.0f)
-        ws->k1 = net->spec[0].units / 2 / 16 * 16;
+    ws->overlap = ok && rows > batch && ws->threads > 1 && net->n_layers > 1;
+    for (size_t l = 1; l < net->n_layers && ws->overlap; l++)
+        ws->overlap = layer_work(batch, net->spec[l].units, net->fan_in[l]) < OVERLAP_WORK;
     if (ws->overlap) {
         ws->x0_next = zalloc(batch * net->inputs, &ok);
         ws->t_next = zalloc(batch * outputs, &ok);
     }
     {
         const myelin_layer_spec *s0 = &net->spec[0];
-        const size_t half = s0->units / 2 / 16 * 16; /* whole 64-byte lines of each row to each thread (= k1) */
+        const size_t half = s0->units / 2 / 16 * 16; /* whole 64-byte lines of each row to each thread */
         if (ws->overlap && ws->threads == 2 && ws->fast[0] && s0->dropout == 0.0f && s0->dropconnect == 0.0f)
             ws->c0 = half;
         if (ws->c0) {
@@ -417,14 +405,8 @@ static int forward_layers(train_ws *ws, size_t r, uint64_t step, size_t lo, size
         }
         if (lp)
             lap(ws, &lp->fwd_act);
-        const int solo = solo_layer(r, n, fin), split = l == 1 && ws->k1;
-        int gst = MYELIN_OK;
-        if (split && !ws->p1_done) /* see k1 in ws_alloc */
-            gst = layer_gemm(solo, 0, 0, r, n, fin - ws->k1, 1.0f, in + ws->k1, fin, w + ws->k1 * n, n, 0.0f,
-                             ws->y[l], n, NULL, MYL_ACT_LINEAR, 0.0f);
-        if (!gst)
-            gst = layer_gemm(solo, 0, 0, r, n, split ? ws->k1 : fin, 1.0f, in, fin, w, n, split ? 1.0f : 0.0f,
-                             ws->y[l], n, net->b[l], myl_layer_fwd_act(net, l), ws->slope);
+        int gst = layer_gemm(solo_layer(r, n, fin), 0, 0, r, n, fin, 1.0f, in, fin, w, n, 0.0f, ws->y[l], n,
+                             net->b[l], myl_layer_fwd_act(net, l), ws->slope);
         if (gst)
             return gst;
         if (lp) {
@@ -913,10 +895,8 @@ static int one_region_step(train_ws *ws, const myelin_dataset *d, const myelin_t
     myelin_profile *pr = ws->prof;
     int fst[2] = {MYELIN_OK, MYELIN_OK}, ust[2] = {MYELIN_OK, MYELIN_OK}, bst = MYELIN_OK, update = 0;
     const int live = ws->w0_live;
-    const size_t n1 = net->spec[1].units;
     *batch_loss = NAN;
     ws->w0_live = 1; /* each thread fills its block first if it was not */
-    ws->p1_done = ws->k1 == ws->c0; /* k1 is c0 or 0 */
 #pragma omp parallel num_threads(2)
     {
         myl_pin_team();
@@ -931,9 +911,6 @@ static int one_region_step(train_ws *ws, const myelin_dataset *d, const myelin_t
                 myl_convert_batch(net, ws->raw, r, ws->x0);
             fst[h] = myl_gemm(0, 0, r, ld, fin, 1.0f, x_of(ws, h, bytes), fin, w, ld, 0.0f, ws->y[0] + c0, n,
                               net->b[0] + c0, act0, ws->slope);
-            if (h == 1 && ws->p1_done && !fst[h]) /* layer 1's first part, from the units this thread owns */
-                fst[h] = myl_gemm(0, 0, r, n1, ld, 1.0f, ws->y[0] + c0, n, net->w[1] + c0 * n1, n1, 0.0f, ws->y[1],
-                                  n1, NULL, MYL_ACT_LINEAR, 0.0f);
         }
 #pragma omp barrier
         if (me == 0 && !fst[0] && !fst[1]) {
@@ -963,7 +940,6 @@ static int one_region_step(train_ws *ws, const myelin_dataset *d, const myelin_t
             }
         }
     }
-    ws->p1_done = 0;
     return fst[0] ? fst[0] : fst[1] ? fst[1] : bst ? bst : ust[0] ? ust[0] : ust[1];
 }
 
