@@ -113,6 +113,20 @@ def machine_peaks(recs):
     return peaks
 
 
+def busy_reason(load_start, peaks_before, peaks_after):
+    """Why the machine looked busy during the run, or None. The load average at the start counts other
+    processes only (the suite has not started); at the end it also counts the suite's own threads (about
+    1.4 on two CPUs after an idle start), so it is reported but not judged. Competition during the run
+    shows as a drop of the two-thread FMA peak between the measurements before and after."""
+    if load_start is not None and load_start > 1.0:
+        return "load average %.1f before the run started" % load_start
+    for key in ("t2/zmm", "t2/ymm"):
+        b, a = peaks_before.get(key), peaks_after.get(key)
+        if b and a and a < 0.9 * b:
+            return "the two-thread FMA peak fell from %.0f to %.0f GFLOP/s during the run" % (b, a)
+    return None
+
+
 def c2c_ns(recs):
     for r in recs.values():
         if r["impl"] == "c2c_latency" and r.get("items_per_second"):
@@ -772,13 +786,14 @@ def generate(out):
         i.get("date", "?")[:10], i.get("cpu_name") or i.get("cpu_model", "?"), i.get("cpus", "?"), i.get("hostname", "?"),
         fmt(c2c_ns(run.before)), "%.1f" % load[0] if load else "?")
     load_end = (next(iter(run.after.values()), {}).get("context", {}) or {}).get("load_avg")
-    busy = [x[0] for x in (load, load_end) if x]
-    if busy and max(busy) > 1.0:
-        head += ("**Warning: the machine was busy** (1-minute load average %s at the start, %s at the end, on %s CPUs): "
-                 "other processes shared the CPUs, which lowers every figure and makes the 2-thread ones unreliable "
-                 "(a spinning or descheduled thread stalls the team). Compare ratios within this run only, and rerun "
-                 "on an idle machine for absolute figures.\n\n" % (
-                     "%.1f" % load[0] if load else "?", "%.1f" % load_end[0] if load_end else "?", i.get("cpus", "?")))
+    why = busy_reason(load[0] if load else None, machine_peaks(run.before), machine_peaks(run.after))
+    if why:
+        head += ("**Warning: the machine was busy** (%s; 1-minute load average %s at the start, %s at the end, "
+                 "on %s CPUs): other processes shared the CPUs, which lowers every figure and makes the 2-thread ones "
+                 "unreliable (a spinning or descheduled thread stalls the team). Compare ratios within this run only, "
+                 "and rerun on an idle machine for absolute figures.\n\n" % (
+                     why, "%.1f" % load[0] if load else "?", "%.1f" % load_end[0] if load_end else "?",
+                     i.get("cpus", "?")))
     head += headline(run)
     head += ("\nSpeed-up = Myelin's figure over the peer's (> 1: Myelin faster; for seconds, the peer's time over "
              "Myelin's). Myelin runs its default path (%s).\n" % run.myelin)

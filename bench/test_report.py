@@ -174,6 +174,16 @@ def test_synthetic(tmp):
               else False, png)
 
 
+def test_busy_reason(tmp):
+    peaks = {"t1/zmm": 200.0, "t2/zmm": 400.0}
+    check("idle start, the suite's own load at the end: not busy",
+          report.busy_reason(0.1, peaks, dict(peaks)) is None)
+    check("busy before the start", "1.4 before" in (report.busy_reason(1.4, peaks, dict(peaks)) or ""))
+    check("two-thread peak fell during the run",
+          "400 to 300" in (report.busy_reason(0.1, peaks, {"t1/zmm": 200.0, "t2/zmm": 300.0}) or ""))
+    check("no peaks after: judged by the start only", report.busy_reason(0.2, peaks, {}) is None)
+
+
 def test_sample(tmp):
     src = os.path.join(HERE, "testdata", "sample")
     if not os.path.isdir(src):
@@ -198,7 +208,7 @@ def test_sample(tmp):
 def main():
     tmp = tempfile.mkdtemp(prefix="myelin-report-test-")
     try:
-        for t in (test_parse, test_synthetic, test_sample):
+        for t in (test_parse, test_synthetic, test_busy_reason, test_sample):
             try:
                 t(tmp)
             except Exception:
