@@ -108,9 +108,10 @@ static void gather_rows(const myelin_net *net, const myl_kernels *k, const myeli
             else if (d->y)
                 __builtin_prefetch(d->y + (size_t)idx[first + i + 4] * outputs);
         }
-        if (raw) { /* the bytes kept too (myl_stage_batch) */
+        if (raw) { /* the bytes kept (myl_stage_batch), converted too when x is given */
             memcpy(raw + i * n, d->x_u8 + src * n, n);
-            k->u8_vcvt(n, raw + i * n, net->in_offset, net->in_scale, x + i * n);
+            if (x)
+                k->u8_vcvt(n, raw + i * n, net->in_offset, net->in_scale, x + i * n);
         } else {
             gather_row(net, k, d, src, x + i * n);
         }
@@ -152,9 +153,15 @@ void myl_gather_prefetch(const myelin_net *net, const myelin_dataset *d, const u
 void myl_stage_batch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first, size_t r,
                      uint8_t *raw, float *x, float *t, size_t next_r)
 {
+    myl_stage_rows(net, d, idx, first, r, raw, x, t, next_r, 0, r);
+}
+
+void myl_stage_rows(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first, size_t r,
+                    uint8_t *raw, float *x, float *t, size_t next_r, size_t lo, size_t hi)
+{
     const myl_kernels *k = &myl_kernels_scalar;
     (void)myl_kernels_get(&k);
-    gather_rows(net, k, d, idx, first, r, raw, x, t, next_r, 0, r);
+    gather_rows(net, k, d, idx, first, r, raw, x, t, next_r, lo, hi);
 }
 
 void myl_convert_batch(const myelin_net *net, const uint8_t *raw, size_t r, float *x)

@@ -64,10 +64,13 @@ void myl_gather_batch(const myelin_net *net, const myelin_dataset *d, const uint
 void myl_gather_prefetch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first,
                          size_t r, float *x, float *t, int threads, size_t next_r);
 /* Byte datasets (d->x_u8): myl_gather_prefetch on one thread that also keeps
-   the minibatch's bytes in raw (r x inputs), and the conversion of such bytes
-   into x: the same floats as the gather's. */
+   the minibatch's bytes in raw (r x inputs) (x NULL: only the bytes), and the
+   conversion of such bytes into x: the same floats as the gather's. */
 void myl_stage_batch(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first, size_t r,
                      uint8_t *raw, float *x, float *t, size_t next_r);
+/* Rows lo..hi-1 only of myl_stage_batch (and of its prefetch). */
+void myl_stage_rows(const myelin_net *net, const myelin_dataset *d, const uint32_t *idx, size_t first, size_t r,
+                    uint8_t *raw, float *x, float *t, size_t next_r, size_t lo, size_t hi);
 void myl_convert_batch(const myelin_net *net, const uint8_t *raw, size_t r, float *x);
 
 /* Loss of one batch: out holds the output layer's activations (its logits
