@@ -950,6 +950,23 @@ static int overlap_step(train_ws *ws, const myelin_dataset *d, const myelin_trai
 /* The minibatch as thread h reads it in one_region_step. */
 static const float *x_of(const train_ws *ws, int h, int bytes) { return bytes && h ? ws->x1 : ws->x0; }
 
+/* Thread h's units of layer 0 forward, in the one-region steps: its block
+   of W0 filled first when the blocks are not live, the minibatch's bytes
+   converted into its copy when convert is set, then its columns of y[0]. */
+static int layer0_share_fwd(train_ws *ws, int h, int live, int convert, size_t r, int bytes)
+{
+    const myelin_net *net = ws->net;
+    const size_t c0 = h ? ws->c0 : 0, fin = net->fan_in[0], n = net->spec[0].units;
+    size_t ld;
+    const float *w = w0_block(ws, h, &ld);
+    if (!live)
+        w0_block_copy(ws, h, net->w[0], 1);
+    if (convert)
+        myl_convert_batch(net, ws->raw, r, h ? ws->x1 : ws->x0);
+    return myl_gemm(0, 0, r, ld, fin, 1.0f, x_of(ws, h, bytes), fin, w, ld, 0.0f, ws->y[0] + c0, n, net->b[0] + c0,
+                    myl_layer_fwd_act(net, 0), ws->slope);
+}
+
 /* The overlapped step in one parallel region when layer 0 learns by plain
    SGD without masks on two threads (ws->c0): each thread computes its units
    of layer 0, [0, c0) or [c0, units) (a split the team GEMM could make: the
@@ -974,7 +991,6 @@ static int one_region_step(train_ws *ws, const myelin_dataset *d, const myelin_t
     const myelin_net *net = ws->net;
     const size_t fin = net->fan_in[0], n = net->spec[0].units;
     const float lr = plan->lr[0];
-    const int act0 = myl_layer_fwd_act(net, 0);
     myelin_profile *pr = ws->prof;
     int fst[2] = {MYELIN_OK, MYELIN_OK}, ust[2] = {MYELIN_OK, MYELIN_OK}, bst = MYELIN_OK, update = 0;
     const int live = ws->w0_live;
@@ -984,17 +1000,8 @@ static int one_region_step(train_ws *ws, const myelin_dataset *d, const myelin_t
     {
         myl_pin_team();
         const int team = omp_get_num_threads(), me = omp_get_thread_num();
-        for (int h = me; h < 2; h += team) {
-            const size_t c0 = h ? ws->c0 : 0;
-            size_t ld;
-            float *w = w0_block(ws, h, &ld);
-            if (!live)
-                w0_block_copy(ws, h, net->w[0], 1);
-            if (bytes && h == 0)
-                myl_convert_batch(net, ws->raw, r, ws->x0);
-            fst[h] = myl_gemm(0, 0, r, ld, fin, 1.0f, x_of(ws, h, bytes), fin, w, ld, 0.0f, ws->y[0] + c0, n,
-                              net->b[0] + c0, act0, ws->slope);
-        }
+        for (int h = me; h < 2; h += team)
+            fst[h] = layer0_share_fwd(ws, h, live, bytes && h == 0, r, bytes);
 #pragma omp barrier
         if (me == 0 && !fst[0] && !fst[1]) {
             if (pr) {
@@ -1119,7 +1126,6 @@ static int pair_step(train_ws *ws, const myelin_dataset *d, const myelin_train_o
     const myelin_net *net = ws->net;
     const size_t fin = net->fan_in[0], n = net->spec[0].units, n1 = net->spec[1].units, layers = net->n_layers;
     const float lr = plan->lr[0];
-    const int act0 = myl_layer_fwd_act(net, 0);
     myelin_profile *pr = ws->prof;
     int fst[2] = {MYELIN_OK, MYELIN_OK}, bst[2] = {MYELIN_OK, MYELIN_OK};
     const int live = ws->w0_live;
@@ -1140,18 +1146,11 @@ static int pair_step(train_ws *ws, const myelin_dataset *d, const myelin_train_o
         myl_pin_team();
         const int team = omp_get_num_threads(), me = omp_get_thread_num();
         for (int h = me; h < 2; h += team) {
-            const size_t c0 = h ? ws->c0 : 0;
-            size_t ld;
-            float *w = w0_block(ws, h, &ld);
-            if (!live) {
-                w0_block_copy(ws, h, net->w[0], 1);
-                if (h)
-                    twin_fill(ws);
-            }
-            if (bytes) /* into the same buffer every step: its lines stay in this core's cache */
-                myl_convert_batch(net, ws->raw, r, h ? ws->x1 : ws->x0);
-            fst[h] = myl_gemm(0, 0, r, ld, fin, 1.0f, x_of(ws, h, bytes), fin, w, ld, 0.0f, ws->y[0] + c0, n,
-                              net->b[0] + c0, act0, ws->slope);
+            const size_t c0 = h ? ws->c0 : 0, ld = h ? n - ws->c0 : ws->c0;
+            if (!live && h)
+                twin_fill(ws);
+            /* converted into the same buffer every step: its lines stay in this core's cache */
+            fst[h] = layer0_share_fwd(ws, h, live, bytes, r, bytes);
             if (!fst[h])
                 fst[h] = myl_gemm(0, 0, r, n1, ld, 1.0f, ws->y[0] + c0, n, net->w[1] + c0 * n1, n1, 0.0f, ws->q[h],
                                   n1, NULL, MYL_ACT_LINEAR, 0.0f);
