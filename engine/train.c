@@ -1135,7 +1135,7 @@ static int pair_step(train_ws *ws, const myelin_dataset *d, const myelin_train_o
     myelin_profile *pr = ws->prof;
     int fst[2] = {MYELIN_OK, MYELIN_OK}, bst[2] = {MYELIN_OK, MYELIN_OK};
     const int live = ws->w0_live;
-    /* the minibatch after the next one, whose rows thread 1 prefetches */
+    /* the minibatch after the next one, whose rows each thread prefetches (its half) */
     const size_t left = d->rows - first - r - next_r, after = left < ws->batch ? left : ws->batch;
     /* before either thread changes a weight: the penalty (both threads test
        the loss) and the checkpoint */
@@ -1157,6 +1157,8 @@ static int pair_step(train_ws *ws, const myelin_dataset *d, const myelin_train_o
                 twin_fill(ws);
             /* converted into the same buffer every step: its lines stay in this core's cache */
             fst[h] = layer0_share_fwd(ws, h, live, bytes, r, bytes);
+            if (pr && h == 0)
+                lap(ws, &pr->layer[0].fwd_gemm);
             if (!fst[h])
                 fst[h] = myl_gemm(0, 0, r, n1, ld, 1.0f, ws->y[0] + c0, n, net->w[1] + c0 * n1, n1, 0.0f, ws->q[h],
                                   n1, NULL, MYL_ACT_LINEAR, 0.0f);
@@ -1168,29 +1170,28 @@ static int pair_step(train_ws *ws, const myelin_dataset *d, const myelin_train_o
             size_t ld;
             float *w = w0_block(ws, h, &ld);
             if (pr && h == 0) {
-                lap(ws, &pr->layer[0].fwd_gemm);
+                lap(ws, &pr->layer[1].fwd_gemm); /* its part of layer 1 and the wait; the flops: forward_layers */
                 pr->layer[0].flops_fwd += 2.0 * (double)r * (double)n * (double)fin;
-                pr->layer[1].flops_fwd += 2.0 * (double)r * (double)n1 * (double)n;
             }
             train_ws tv;
             myelin_net tnet;
-            const train_ws *v = ws;
+            train_ws *v = ws;
             if (h) {
                 twin_view(ws, &tv, &tnet);
                 v = &tv;
             }
             double bl = NAN;
             size_t right = 0;
-            int s = forward_layers((train_ws *)v, r, step, 1, layers);
+            int s = forward_layers(v, r, step, 1, layers);
             if (!s)
-                s = output_loss((train_ws *)v, r, &bl, &right, 1);
+                s = output_loss(v, r, &bl, &right, 1);
             const double loss = bl / (double)r + pen;
             if (h == 0) {
                 *batch_loss = s ? NAN : loss;
                 *correct = right;
             }
             if (!s && isfinite(loss)) {
-                s = backward_layers((train_ws *)v, r, step, plan, o->l1, o->l2, 2, layers);
+                s = backward_layers(v, r, step, plan, o->l1, o->l2, 2, layers);
                 if (!s)
                     s = layer1_share(v, plan, o->l2, r, c0, c0 + ld);
                 if (pr && h == 0) {
