@@ -10,6 +10,7 @@
 #include "pack.h"
 #include "x86/pack-transpose-avx2.h"
 #include "x86/gemm-avx2.h"
+#include "x86/math-avx2.h"
 #include "x86/vact-avx2.h"
 
 #define MR MYL_AVX2_MR
@@ -32,8 +33,8 @@ INLINE __m256 epi(__m256 acc, float *ci, const float *bias, __m256i mask, int fu
         v = _mm256_fmadd_ps(beta, full ? _mm256_loadu_ps(ci) : _mm256_maskload_ps(ci, mask), v);
     if (bias)
         v = _mm256_add_ps(v, full ? _mm256_loadu_ps(bias) : _mm256_maskload_ps(bias, mask));
-    if (act == MYL_ACT_RELU)
-        v = _mm256_max_ps(v, _mm256_setzero_ps());
+    if (act == MYL_ACT_RELU) /* not max(v, 0): maxps returns its second operand for NaN */
+        v = myl_relu_avx2(v);
     else if (act == MYL_ACT_LEAKY_RELU)
         v = _mm256_blendv_ps(v, _mm256_mul_ps(v, slope), _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
     return v;

@@ -6,14 +6,15 @@
 #include <immintrin.h>
 
 #include "x86/gemm-avx512.h"
+#include "x86/math-avx512.h"
 #include "x86/vact-avx512.h"
 
 #define INLINE static inline __attribute__((always_inline))
 
 INLINE __m512 act_regs(int act, __m512 slope, __m512 v)
 {
-    if (act == MYL_ACT_RELU)
-        return _mm512_max_ps(v, _mm512_setzero_ps());
+    if (act == MYL_ACT_RELU) /* not max(v, 0): maxps returns its second operand for NaN */
+        return myl_relu_avx512(v);
     if (act == MYL_ACT_LEAKY_RELU)
         return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v, slope);
     return v;

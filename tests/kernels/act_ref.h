@@ -17,7 +17,7 @@ static inline double ref_sigmoid(double x)
 static inline double ref_act(myelin_act act, double slope, double x)
 {
     switch (act) {
-    case MYELIN_ACT_RELU: return x > 0 ? x : 0.0;
+    case MYELIN_ACT_RELU: return x > 0 || isnan(x) ? x : 0.0; /* NaN propagates */
     case MYELIN_ACT_LEAKY_RELU: return x > 0 ? x : slope * x;
     case MYELIN_ACT_SIGMOID: return ref_sigmoid(x);
     case MYELIN_ACT_TANH: return tanh(x);
