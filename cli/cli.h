@@ -46,6 +46,13 @@ typedef struct {
 int cli_load_data(const char *cmd, const char *spec, int part, const cli_data_opts *o, myelin_data *out,
                   int *found);
 
+/* The model-reading commands' start: --model given, the machine options
+   applied, the model loaded. 0, or the exit status after an error message. */
+int cli_open_model(const char *cmd, const char *model, const cli_machine *m, myelin_net **net);
+/* The set's test part, or (train_part, or a set without one: a CSV file)
+   the training part. 0, or 1 after an error message. */
+int cli_load_eval_part(const char *cmd, const char *spec, int train_part, const cli_data_opts *o, myelin_data *out);
+
 /* The net's input width and outputs against the data's columns and classes. */
 int cli_check_fit(const char *cmd, const myelin_net *net, const myelin_data *d, const char *what);
 

@@ -115,6 +115,26 @@ int cli_load_data(const char *cmd, const char *spec, int part, const cli_data_op
     return 0;
 }
 
+int cli_open_model(const char *cmd, const char *model, const cli_machine *m, myelin_net **net)
+{
+    *net = NULL;
+    if (!model)
+        return cli_error(cmd, "--model is required"), 2;
+    if (cli_apply_machine(cmd, m))
+        return 1;
+    if (myelin_net_load(model, net))
+        return cli_error(cmd, "%s", myelin_last_error());
+    return 0;
+}
+
+int cli_load_eval_part(const char *cmd, const char *spec, int train_part, const cli_data_opts *o, myelin_data *out)
+{
+    int found;
+    if (cli_load_data(cmd, spec, train_part ? 0 : 1, o, out, &found))
+        return 1;
+    return !found && cli_load_data(cmd, spec, 0, o, out, &found);
+}
+
 int cli_check_fit(const char *cmd, const myelin_net *net, const myelin_data *d, const char *what)
 {
     size_t in = myelin_net_inputs(net), outs = myelin_net_outputs(net);

@@ -26,18 +26,11 @@ int cmd_eval(int argc, char **argv)
     int rc = cli_parse(cmd, "usage: myelin eval --model FILE --data SET [options]", opts, argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (!model)
-        return cli_error(cmd, "--model is required"), 2;
-    if (cli_apply_machine(cmd, &m))
-        return 1;
-    myelin_net *net = NULL;
-    if (myelin_net_load(model, &net))
-        return cli_error(cmd, "%s", myelin_last_error());
+    myelin_net *net;
+    if ((rc = cli_open_model(cmd, model, &m, &net)))
+        return rc;
     myelin_data d;
-    int found;
-    /* A CSV file has no test part: it is evaluated whole. */
-    if (cli_load_data(cmd, data, train_part ? 0 : 1, &dopt, &d, &found) ||
-        (!found && cli_load_data(cmd, data, 0, &dopt, &d, &found))) {
+    if (cli_load_eval_part(cmd, data, train_part, &dopt, &d)) { /* a CSV file has no test part: evaluated whole */
         myelin_net_free(net);
         return 1;
     }

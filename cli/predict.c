@@ -29,21 +29,16 @@ int cmd_predict(int argc, char **argv)
     int rc = cli_parse(cmd, "usage: myelin predict --model FILE --data SET [--out FILE] [--proba]", opts, argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (!model)
-        return cli_error(cmd, "--model is required"), 2;
-    if (cli_apply_machine(cmd, &m))
-        return 1;
-    myelin_net *net = NULL;
-    if (myelin_net_load(model, &net))
-        return cli_error(cmd, "%s", myelin_last_error());
+    myelin_net *net;
+    if ((rc = cli_open_model(cmd, model, &m, &net)))
+        return rc;
     size_t in = myelin_net_inputs(net), outs = myelin_net_outputs(net);
     myelin_data d;
     int found;
     int user_label = dopt.label != NULL;
     if (!user_label && data && !strncmp(data, "csv:", 4))
         dopt.label = "none"; /* new data usually has no label column... */
-    if (cli_load_data(cmd, data, train_part ? 0 : 1, &dopt, &d, &found) ||
-        (!found && cli_load_data(cmd, data, 0, &dopt, &d, &found))) {
+    if (cli_load_eval_part(cmd, data, train_part, &dopt, &d)) {
         myelin_net_free(net);
         return 1;
     }
