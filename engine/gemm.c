@@ -16,6 +16,7 @@
  * (or B) it shares with its neighbours; the grid is chosen to keep that small.
  */
 #include "internal.h"
+#include "bf16.h"
 
 #include <omp.h>
 #include <pthread.h>
@@ -150,6 +151,18 @@ static const float *b_at(const gemm_job *g, size_t p, size_t j)
     return g->tb ? g->b + j * g->ldb + p : g->b + p * g->ldb + j;
 }
 
+/* Bytes of one packed micro-panel of A (MR rows) or B (NR columns) for a K
+   block of kc: FP32 panels are kc deep; BF16 panels hold K pairs, A's rows
+   with the padded stride of kernels/bf16.h. */
+static size_t a_panel_bytes(const myl_kernels *kt, size_t kc)
+{
+    return kt->pairs ? kt->mr * myl_bf16_a_stride(kc) * 4 : kt->mr * kc * kt->pack_elem_size;
+}
+static size_t b_panel_bytes(const myl_kernels *kt, size_t kc)
+{
+    return kt->pairs ? kt->nr * ((kc + 1) / 2) * 4 : kt->nr * kc * kt->pack_elem_size;
+}
+
 static size_t a_buf_bytes(const gemm_job *g, size_t rows)
 {
     const myl_kernels *kt = g->kt;
@@ -157,13 +170,13 @@ static size_t a_buf_bytes(const gemm_job *g, size_t rows)
         return g->bt_pack_a ? kt->mr_bt * div_up(max_sz(g->kstep, 1), 16) * 16 * sizeof(float) : 0; /* packer writes whole 16-step groups */
     if (g->direct_a)
         return 0;
-    return div_up(min_sz(g->blk.mc, rows), kt->mr) * kt->mr * max_sz(g->kstep, 1) * kt->pack_elem_size;
+    return div_up(min_sz(g->blk.mc, rows), kt->mr) * a_panel_bytes(kt, max_sz(g->kstep, 1));
 }
 static size_t b_buf_bytes(const gemm_job *g, size_t cols)
 {
     const myl_kernels *kt = g->kt;
-    size_t w = g->direct_b || g->bt ? 0 : div_up(min_sz(g->blk.nc, cols), kt->nr) * kt->nr;
-    return w * max_sz(g->kstep, 1) * kt->pack_elem_size;
+    size_t w = g->direct_b || g->bt ? 0 : div_up(min_sz(g->blk.nc, cols), kt->nr);
+    return w * b_panel_bytes(kt, max_sz(g->kstep, 1));
 }
 
 static void softmax_rows(const gemm_job *g, size_t r0, size_t r1)
@@ -215,7 +228,7 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
         run_rect_bt(g, m0, m1, n0, n1, (float *)(void *)pa);
         return;
     }
-    const size_t mr = kt->mr, nr = kt->nr, es = kt->pack_elem_size;
+    const size_t mr = kt->mr, nr = kt->nr;
     const size_t MC = g->blk.mc, NC = g->blk.nc;
     const int softmax = g->act == MYL_ACT_SOFTMAX;
     const int one_nblock = n1 - n0 <= NC;
@@ -227,6 +240,10 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
             const int last = kb + 1 == g->nkb;
             myl_epilogue ep = {g->alpha, kb == 0 ? g->beta : 1.0f, NULL,
                                last && !softmax ? g->act : MYL_ACT_LINEAR, g->slope};
+            /* Packed panels' sizes, and how the kernel walks a packed A panel:
+               K-major (FP32) or rows of pairs (BF16). */
+            const size_t apb = a_panel_bytes(kt, kc), bpb = b_panel_bytes(kt, kc);
+            const size_t prsa = kt->pairs ? myl_bf16_a_stride(kc) : 1, pcsa = kt->pairs ? 1 : mr;
             /* B in place (row-major, FP32: kernels read no column past n), or packed. */
             if (kc && !g->direct_b)
                 kt->pack_b(g->tb, kc, nc, b_at(g, pc, jc), g->ldb, pb);
@@ -236,7 +253,7 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
                     kt->pack_a(g->ta, mc, kc, a_at(g, ic, pc), g->lda, pa);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     const size_t nj = min_sz(nr, nc - jr);
-                    const void *bp = pb + jr * kc * es;
+                    const void *bp = pb + jr / nr * bpb;
                     size_t ldpb = nr;
                     if (g->direct_b && kc) {
                         bp = b_at(g, pc, jc + jr);
@@ -254,8 +271,8 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
                                          ldpb, cj + (ic + ir) * g->ldc, g->ldc, min_sz(mrd, mc - ir), nj, &e);
                     else
                         for (size_t ir = 0; ir < mc; ir += mr)
-                            kt->gemm_ukr(kc, pa + ir * kc * es, 1, mr, bp, ldpb, cj + (ic + ir) * g->ldc, g->ldc,
-                                         min_sz(mr, mc - ir), nj, &e);
+                            kt->gemm_ukr(kc, pa + ir / mr * apb, prsa, pcsa, bp, ldpb, cj + (ic + ir) * g->ldc,
+                                         g->ldc, min_sz(mr, mc - ir), nj, &e);
                 }
                 /* Rows are finished here when one column block covers them: softmax while hot. */
                 if (softmax && last && one_nblock)
@@ -298,6 +315,28 @@ int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const fl
     int st = myl_kernels_get(&kt);
     if (st)
         return st;
+    return myl_gemm_with(kt, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, slope);
+}
+
+int myl_gemm_bf16(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                  const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                  const float *bias, int act, float slope)
+{
+    if (m == 0 || n == 0)
+        return MYELIN_OK;
+    const myl_kernels *kt;
+    int st = myl_bf16_kernels_get(&kt);
+    if (st)
+        return st;
+    return myl_gemm_with(kt, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, slope);
+}
+
+int myl_gemm_with(const myl_kernels *kt, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+                  const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                  const float *bias, int act, float slope)
+{
+    if (m == 0 || n == 0)
+        return MYELIN_OK;
     /* Every field named: a partial initializer zero-fills the struct first
        with rep stos, about 25 ns a call on Zen 5. */
     gemm_job g = {.kt = kt, .ta = ta, .tb = tb, .act = act, .direct_a = 0, .direct_b = 0, .skip_ab = 0,
@@ -470,4 +509,34 @@ int myelin_sgemm_bias_act(myelin_transpose ta, myelin_transpose tb, size_t m, si
         return st;
     return myl_gemm((int)ta, (int)tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, bias, (int)act,
                     myelin_leaky_slope());
+}
+
+/* The BF16 GEMM: the FP32 operands rounded to BF16 while packed, FP32
+   products summed in FP32 (see include/myelin.h). */
+int myelin_gemm_bf16(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, size_t k, float alpha,
+                     const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+{
+    int st = check_gemm("myelin_gemm_bf16", (int)ta, (int)tb, m, n, k, a, lda, b, ldb, c, ldc);
+    if (st)
+        return st;
+    return myl_gemm_bf16((int)ta, (int)tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, MYL_ACT_LINEAR,
+                         0.0f);
+}
+
+int myelin_f32_to_bf16(size_t n, const float *x, uint16_t *y)
+{
+    if (n && (!x || !y))
+        return myl_fail(MYELIN_EINVAL, "myelin_f32_to_bf16: %s is NULL but n is %zu", !x ? "x" : "y", n);
+    for (size_t i = 0; i < n; i++)
+        y[i] = myl_bf16_round(x[i]);
+    return MYELIN_OK;
+}
+
+int myelin_bf16_to_f32(size_t n, const uint16_t *x, float *y)
+{
+    if (n && (!x || !y))
+        return myl_fail(MYELIN_EINVAL, "myelin_bf16_to_f32: %s is NULL but n is %zu", !x ? "x" : "y", n);
+    for (size_t i = 0; i < n; i++)
+        y[i] = myl_bf16_to_f32(x[i]);
+    return MYELIN_OK;
 }

@@ -1,0 +1,133 @@
+/* Packing FP32 operands into the BF16 pair layouts (kernels/bf16.h) with
+   AVX-512, the same rounding as myl_bf16_round: integer RNE on the bits,
+   NaN made quiet (vcvtne2ps2bf16 is not used: it reads FP32 subnormals as
+   zero, which would make the result depend on the CPU's path).
+   Along K contiguous (A row-major, B stored transposed), 32 floats give 16
+   pairs by one word permutation; across K (A stored transposed, B
+   row-major), two rows give 16 pairs by a word blend. The two directions
+   that do not match the packed layout go through a 16 x 16 transpose. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "bf16.h"
+#include "kernels.h"
+#include "x86/gemm-tile-avx512.h"
+
+#define MR MYL_BF16_MR
+#define NR MYL_BF16_NR
+
+void myl_bf16_pack_a_avx512bf16(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst);
+void myl_bf16_pack_b_avx512bf16(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst);
+
+/* The BF16 of each lane in its top 16 bits. */
+INLINE __m512i round_hi(__m512 x)
+{
+    const __m512i u = _mm512_castps_si512(x);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
+    const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+    return _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x00400000));
+}
+
+/* Pairs of two K rows: word j = BF16(lo[j]) | BF16(hi[j]) << 16. */
+INLINE __m512i pair_rows(__m512 lo, __m512 hi)
+{
+    return _mm512_mask_blend_epi16(0xaaaaaaaau, _mm512_srli_epi32(round_hi(lo), 16), round_hi(hi));
+}
+
+/* Pairs along one row: 32 consecutive floats (x0: 0..15, x1: 16..31) -> 16 words. */
+INLINE __m512i pair_along(__m512 x0, __m512 x1)
+{
+    const __m512i odd = _mm512_set_epi16(63, 61, 59, 57, 55, 53, 51, 49, 47, 45, 43, 41, 39, 37, 35, 33, 31, 29,
+                                         27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    return _mm512_permutex2var_epi16(round_hi(x0), odd, round_hi(x1));
+}
+
+INLINE __mmask16 first(size_t n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
+
+/* 16 words from a row of K-contiguous floats, starting at element p of kc. */
+INLINE __m512i row_pairs(const float *x, size_t p, size_t kc)
+{
+    size_t left = kc - p;
+    __m512 x0 = _mm512_maskz_loadu_ps(first(left), x + p);
+    __m512 x1 = _mm512_maskz_loadu_ps(left > 16 ? first(left - 16) : 0, x + p + 16);
+    return pair_along(x0, x1);
+}
+
+/* 16 words from the K rows 2q and 2q+1 of a K-across matrix, w columns. */
+INLINE __m512i across_pairs(const float *x, size_t ld, size_t q, size_t kc, size_t w)
+{
+    const __mmask16 cm = first(w);
+    const size_t p = 2 * q;
+    __m512 lo = _mm512_maskz_loadu_ps(cm, x + p * ld);
+    __m512 hi = p + 1 < kc ? _mm512_maskz_loadu_ps(cm, x + (p + 1) * ld) : _mm512_setzero_ps();
+    return pair_rows(lo, hi);
+}
+
+INLINE void transpose16i(__m512i v[16])
+{
+    __m512 f[16];
+    for (int t = 0; t < 16; t++)
+        f[t] = _mm512_castsi512_ps(v[t]);
+    transpose16(f);
+    for (int t = 0; t < 16; t++)
+        v[t] = _mm512_castps_si512(f[t]);
+}
+
+void myl_bf16_pack_a_avx512bf16(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst)
+{
+    uint32_t *d = dst;
+    const size_t s = myl_bf16_a_stride(kc), kq = (kc + 1) / 2;
+    for (size_t i0 = 0; i0 < mc; i0 += MR, d += MR * s) {
+        const size_t mi = mc - i0 < MR ? mc - i0 : MR;
+        if (!trans) { /* row-major: each row's pairs are adjacent floats */
+            for (size_t i = 0; i < MR; i++) {
+                uint32_t *row = d + i * s;
+                if (i >= mi) {
+                    memset(row, 0, kq * sizeof *row);
+                    continue;
+                }
+                const float *x = a + (i0 + i) * lda;
+                for (size_t q = 0; q < kq; q += 16)
+                    _mm512_mask_storeu_epi32(row + q, first(kq - q), row_pairs(x, 2 * q, kc));
+            }
+            continue;
+        }
+        /* Stored k x m: 16 pairs of the 12 rows at a time, transposed. */
+        for (size_t q0 = 0; q0 < kq; q0 += 16) {
+            __m512i v[16];
+            for (size_t t = 0; t < 16; t++)
+                v[t] = q0 + t < kq ? across_pairs(a + i0, lda, q0 + t, kc, mi) : _mm512_setzero_si512();
+            transpose16i(v);
+            for (size_t i = 0; i < MR; i++)
+                _mm512_mask_storeu_epi32(d + i * s + q0, first(kq - q0), v[i]);
+        }
+    }
+}
+
+void myl_bf16_pack_b_avx512bf16(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst)
+{
+    uint32_t *d = dst;
+    const size_t kq = (kc + 1) / 2;
+    for (size_t j0 = 0; j0 < nc; j0 += NR, d += kq * NR) {
+        const size_t nj = nc - j0 < NR ? nc - j0 : NR;
+        if (!trans) { /* row-major k x n: pairs of two K rows */
+            for (size_t q = 0; q < kq; q++) {
+                _mm512_store_si512(d + q * NR, across_pairs(b + j0, ldb, q, kc, nj));
+                _mm512_store_si512(d + q * NR + 16,
+                                   nj > 16 ? across_pairs(b + j0 + 16, ldb, q, kc, nj - 16) : _mm512_setzero_si512());
+            }
+            continue;
+        }
+        /* Stored n x k: each column's pairs adjacent; 16 columns x 16 pairs transposed. */
+        for (size_t h = 0; h < NR; h += 16)
+            for (size_t q0 = 0; q0 < kq; q0 += 16) {
+                __m512i v[16];
+                for (size_t t = 0; t < 16; t++)
+                    v[t] = h + t < nj ? row_pairs(b + (j0 + h + t) * ldb, 2 * q0, kc) : _mm512_setzero_si512();
+                transpose16i(v);
+                for (size_t t = 0; t < 16 && q0 + t < kq; t++)
+                    _mm512_store_si512(d + (q0 + t) * NR + h, v[t]);
+            }
+    }
+}
