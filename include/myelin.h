@@ -78,7 +78,8 @@ int myelin_sgemm(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, s
 
 /* Row-major C = alpha * op(A) * op(B) + beta * C with BF16 products: every
    element of A and B is rounded to BF16 (round to nearest even; a NaN stays
-   NaN, overflow gives inf) as it is packed, each product of two BF16 values
+   NaN, overflow gives inf, FP32 subnormals give zero, as vcvtne2ps2bf16
+   does) as it is packed, each product of two BF16 values
    is exact in FP32, and the products are summed in FP32 and C is FP32.
    Arguments, statuses and BLAS semantics as myelin_sgemm (beta == 0: C not
    read; k == 0: C = beta * C), and the same bytes for any thread count (K is
@@ -89,9 +90,9 @@ int myelin_sgemm(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, s
    caller a BF16 copy of every operand, its memory and a second pass.
    Paths: AVX512-BF16 (vdpbf16ps; Zen 4, Zen 5, Intel Cooper Lake and later)
    when the ISA path in use is avx512 and the CPU has it; otherwise a scalar
-   emulation that computes what vdpbf16ps computes, bit for bit (BF16
-   subnormal inputs read as zero, each pair's second product added first,
-   subnormal sums flushed to zero), much slower but the same bytes.
+   emulation that computes what vdpbf16ps computes, bit for bit (each pair's
+   second product added first, each sum rounded once, subnormal sums flushed
+   to zero), much slower but the same bytes.
    MYELIN_ISA=avx512bf16 (or myelin_set_isa) insists on the hardware path;
    "amx" is detected and reported but has no kernel in this build. */
 int myelin_gemm_bf16(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, size_t k,

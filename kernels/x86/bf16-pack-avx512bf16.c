@@ -1,11 +1,10 @@
 /* Packing FP32 operands into the BF16 pair layouts (kernels/bf16.h) with
-   AVX-512, the same rounding as myl_bf16_round: integer RNE on the bits,
-   NaN made quiet (vcvtne2ps2bf16 is not used: it reads FP32 subnormals as
-   zero, which would make the result depend on the CPU's path).
-   Along K contiguous (A row-major, B stored transposed), 32 floats give 16
-   pairs by one word permutation; across K (A stored transposed, B
-   row-major), two rows give 16 pairs by a word blend. The two directions
-   that do not match the packed layout go through a 16 x 16 transpose. */
+   AVX-512: vcvtne2ps2bf16 rounds 32 floats at once exactly as
+   myl_bf16_round does. Along K contiguous (A row-major, B stored
+   transposed), its 32 results in order are 16 pairs already; across K (A
+   stored transposed, B row-major), one word permutation interleaves two K
+   rows into 16 pairs. The two directions that do not match the packed
+   layout go through a 16 x 16 transpose. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -19,29 +18,16 @@
 void myl_bf16_pack_a_avx512bf16(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst);
 void myl_bf16_pack_b_avx512bf16(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst);
 
-/* The BF16 of each lane in its top 16 bits. */
-INLINE __m512i round_hi(__m512 x)
-{
-    const __m512i u = _mm512_castps_si512(x);
-    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
-    const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-    return _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x00400000));
-}
-
 /* Pairs of two K rows: word j = BF16(lo[j]) | BF16(hi[j]) << 16. */
 INLINE __m512i pair_rows(__m512 lo, __m512 hi)
 {
-    return _mm512_mask_blend_epi16(0xaaaaaaaau, _mm512_srli_epi32(round_hi(lo), 16), round_hi(hi));
+    const __m512i zip = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
+                                         21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    return _mm512_permutexvar_epi16(zip, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
 }
 
 /* Pairs along one row: 32 consecutive floats (x0: 0..15, x1: 16..31) -> 16 words. */
-INLINE __m512i pair_along(__m512 x0, __m512 x1)
-{
-    const __m512i odd = _mm512_set_epi16(63, 61, 59, 57, 55, 53, 51, 49, 47, 45, 43, 41, 39, 37, 35, 33, 31, 29,
-                                         27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    return _mm512_permutex2var_epi16(round_hi(x0), odd, round_hi(x1));
-}
+INLINE __m512i pair_along(__m512 x0, __m512 x1) { return (__m512i)_mm512_cvtne2ps_pbh(x1, x0); }
 
 INLINE __mmask16 first(size_t n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
 

@@ -1,6 +1,7 @@
 /* FP32 -> BF16 rounding (myelin_f32_to_bf16, the packers' myl_bf16_round) on
  * every float class, against an independent reference: the two BF16
- * neighbours of x compared in double, ties to the even one; and the BF16
+ * neighbours of x compared in double, ties to the even one, subnormals to
+ * signed zero; and the BF16
  * GEMM's argument checks. */
 #include "../harness.h"
 #include "bf16.h"
@@ -26,6 +27,8 @@ static uint16_t ref_round(uint32_t u)
         return 0xffff; /* checked separately */
     if (isinf(x))
         return (uint16_t)(u >> 16);
+    if (fpclassify(x) == FP_SUBNORMAL) /* read as a zero of its sign (as vcvtne2ps2bf16) */
+        return (uint16_t)((u >> 16) & 0x8000u);
     uint32_t lo = u & 0xffff0000u, hi = lo + 0x10000u; /* hi may be inf: fine */
     double dx = fabs((double)x), dl = fabs((double)bits(lo)), dh = fabs((double)bits(hi));
     if ((hi & 0x7fffffffu) == 0x7f800000u) /* past the largest: the overflow threshold is FLT_MAX's midpoint */
@@ -60,8 +63,8 @@ TEST(bf16_round_every_class)
         const char *what;
     } fixed[] = {
         {0x00000000, 0x0000, "+0"}, {0x80000000, 0x8000, "-0"},
-        {0x00000001, 0x0000, "smallest subnormal"}, {0x00008000, 0x0000, "subnormal tie to even 0"},
-        {0x00018000, 0x0002, "subnormal tie to even 2"}, {0x007fffff, 0x0080, "largest subnormal -> smallest normal"},
+        {0x00000001, 0x0000, "smallest subnormal -> 0"}, {0x80018000, 0x8000, "negative subnormal -> -0"},
+        {0x007fffff, 0x0000, "largest subnormal -> 0 (not rounded up)"}, {0x00800001, 0x0080, "just above the smallest normal"},
         {0x00800000, 0x0080, "smallest normal"}, {0x3f800000, 0x3f80, "1"}, {0x3f808000, 0x3f80, "tie to even (down)"},
         {0x3f818000, 0x3f82, "tie to even (up)"}, {0x3f808001, 0x3f81, "above the tie"}, {0x3f807fff, 0x3f80, "below the tie"},
         {0xbf818000, 0xbf82, "negative tie"}, {0x7f7f7fff, 0x7f7f, "largest below overflow"},
