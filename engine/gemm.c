@@ -241,9 +241,11 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
             myl_epilogue ep = {g->alpha, kb == 0 ? g->beta : 1.0f, NULL,
                                last && !softmax ? g->act : MYL_ACT_LINEAR, g->slope};
             /* Packed panels' sizes, and how the kernel walks a packed A panel:
-               K-major (FP32) or rows of pairs (BF16). */
+               K-major (FP32), rows of pairs or K-major pairs (BF16, bf16.h). */
             const size_t apb = a_panel_bytes(kt, kc), bpb = b_panel_bytes(kt, kc);
-            const size_t prsa = kt->pairs ? myl_bf16_a_stride(kc) : 1, pcsa = kt->pairs ? 1 : mr;
+            size_t prsa = 1, pcsa = mr;
+            if (kt->pairs)
+                myl_bf16_a_steps(g->ta, mr, kc, &prsa, &pcsa);
             /* B in place (row-major, FP32: kernels read no column past n), or packed. */
             if (kc && !g->direct_b)
                 kt->pack_b(g->tb, kc, nc, b_at(g, pc, jc), g->ldb, pb);

@@ -10,21 +10,16 @@ void myl_bf16_pack_a(size_t mr, int trans, size_t mc, size_t kc, const float *a,
     uint32_t *d = dst;
     const size_t s = myl_bf16_a_stride(kc), kq = (kc + 1) / 2;
     for (size_t i0 = 0; i0 < mc; i0 += mr) {
-        for (size_t i = 0; i < mr; i++) {
-            uint32_t *row = d + i * s;
-            if (i0 + i >= mc) {
-                memset(row, 0, s * sizeof *row);
-                continue;
-            }
+        size_t rs, cs;
+        myl_bf16_a_steps(trans, mr, kc, &rs, &cs);
+        memset(d, 0, mr * s * sizeof *d);
+        for (size_t i = 0; i < mr && i0 + i < mc; i++)
             for (size_t q = 0; q < kq; q++) {
                 size_t p = 2 * q;
                 float lo = trans ? a[p * lda + i0 + i] : a[(i0 + i) * lda + p];
                 float hi = p + 1 >= kc ? 0.0f : trans ? a[(p + 1) * lda + i0 + i] : a[(i0 + i) * lda + p + 1];
-                row[q] = myl_bf16_pair(lo, hi);
+                d[i * rs + q * cs] = myl_bf16_pair(lo, hi);
             }
-            for (size_t q = kq; q < s; q++)
-                row[q] = 0;
-        }
         d += mr * s;
     }
 }

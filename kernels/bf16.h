@@ -15,11 +15,13 @@
  * AMX's TDPBF16PS read them):
  *   B: NR-column panels, pair q of column j at word q*NR + j; a panel holds
  *      (kc+1)/2 * NR words.
- *   A: MR-row panels, each row's pairs contiguous: pair q of row i at word
- *      i*S + q, S = myl_bf16_a_stride(kc); a panel holds MR*S words. Rows,
- *      not K-major panels, so packing a row-major A is a straight conversion;
- *      the kernel broadcasts one word per row and pair from MR row streams,
- *      as the FP32 kernels do from a row-major A read in place.
+ *   A: MR-row panels of MR*S words, S = myl_bf16_a_stride(kc). A row-major
+ *      op(A) is packed by rows, pair q of row i at word i*S + q, so packing
+ *      is a straight conversion of each row (the kernel broadcasts one word
+ *      per row and pair from MR row streams, as the FP32 kernels do from a
+ *      row-major A read in place); an op(A) stored transposed is packed
+ *      K-major, pair q of row i at word q*MR + i, where two stored rows give
+ *      MR pairs at once. myl_bf16_a_steps gives the kernel's strides.
  * Padding (rows >= m, columns >= n, the odd K's last half) is zero, so no
  * product with it is NaN (0 * inf would be).
  *
@@ -68,6 +70,13 @@ static inline size_t myl_bf16_a_stride(size_t kc)
 {
     size_t s = (kc + 1) / 2;
     return s && s % 256 == 0 ? s + 16 : s;
+}
+
+/* Strides in words of a packed A panel (the micro-kernel's rsa, csa). */
+static inline void myl_bf16_a_steps(int trans, size_t mr, size_t kc, size_t *rsa, size_t *csa)
+{
+    *rsa = trans ? 1 : myl_bf16_a_stride(kc);
+    *csa = trans ? mr : 1;
 }
 
 #endif

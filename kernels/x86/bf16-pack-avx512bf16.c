@@ -4,7 +4,8 @@
    transposed), its 32 results in order are 16 pairs already; across K (A
    stored transposed, B row-major), one word permutation interleaves two K
    rows into 16 pairs. The two directions that do not match the packed
-   layout go through a 16 x 16 transpose. */
+   layout: A stored transposed is packed K-major instead (kernels/bf16.h),
+   B stored transposed goes through a 16 x 16 transpose. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -53,9 +54,11 @@ INLINE __m512i across_pairs(const float *x, size_t ld, size_t q, size_t kc, size
 INLINE void transpose16i(__m512i v[16])
 {
     __m512 f[16];
+#pragma GCC unroll 16
     for (int t = 0; t < 16; t++)
         f[t] = _mm512_castsi512_ps(v[t]);
     transpose16(f);
+#pragma GCC unroll 16
     for (int t = 0; t < 16; t++)
         v[t] = _mm512_castps_si512(f[t]);
 }
@@ -79,15 +82,10 @@ void myl_bf16_pack_a_avx512bf16(int trans, size_t mc, size_t kc, const float *a,
             }
             continue;
         }
-        /* Stored k x m: 16 pairs of the 12 rows at a time, transposed. */
-        for (size_t q0 = 0; q0 < kq; q0 += 16) {
-            __m512i v[16];
-            for (size_t t = 0; t < 16; t++)
-                v[t] = q0 + t < kq ? across_pairs(a + i0, lda, q0 + t, kc, mi) : _mm512_setzero_si512();
-            transpose16i(v);
-            for (size_t i = 0; i < MR; i++)
-                _mm512_mask_storeu_epi32(d + i * s + q0, first(kq - q0), v[i]);
-        }
+        /* Stored k x m, packed K-major: two stored rows give the 12 rows' pair q. */
+        const __mmask16 rm = first(MR);
+        for (size_t q = 0; q < kq; q++)
+            _mm512_mask_storeu_epi32(d + q * MR, rm, across_pairs(a + i0, lda, q, kc, mi));
     }
 }
 
@@ -109,11 +107,14 @@ void myl_bf16_pack_b_avx512bf16(int trans, size_t kc, size_t nc, const float *b,
         for (size_t h = 0; h < NR; h += 16)
             for (size_t q0 = 0; q0 < kq; q0 += 16) {
                 __m512i v[16];
+#pragma GCC unroll 16
                 for (size_t t = 0; t < 16; t++)
                     v[t] = h + t < nj ? row_pairs(b + (j0 + h + t) * ldb, 2 * q0, kc) : _mm512_setzero_si512();
                 transpose16i(v);
-                for (size_t t = 0; t < 16 && q0 + t < kq; t++)
-                    _mm512_store_si512(d + (q0 + t) * NR + h, v[t]);
+#pragma GCC unroll 16
+                for (size_t t = 0; t < 16; t++)
+                    if (q0 + t < kq)
+                        _mm512_store_si512(d + (q0 + t) * NR + h, v[t]);
             }
     }
 }

@@ -136,10 +136,13 @@ TEST(bf16_hw_packers)
             memset(p2, 0xab, (pa + pb + 16) * 4);
             hw->pack_a(tr, rows, kc, x, ld, p1);
             myl_bf16_pack_a(MYL_BF16_MR, tr, rows, kc, x, ld, p2);
-            size_t bad = 0;
-            for (size_t r = 0; r < (rows + MYL_BF16_MR - 1) / MYL_BF16_MR * MYL_BF16_MR; r++)
+            size_t bad = 0, rs, cs;
+            myl_bf16_a_steps(tr, MYL_BF16_MR, kc, &rs, &cs);
+            for (size_t r = 0; r < (rows + MYL_BF16_MR - 1) / MYL_BF16_MR * MYL_BF16_MR; r++) {
+                size_t w = r / MYL_BF16_MR * MYL_BF16_MR * s + r % MYL_BF16_MR * rs;
                 for (size_t q = 0; q < kq; q++)
-                    bad += p1[r * s + q] != p2[r * s + q];
+                    bad += p1[w + q * cs] != p2[w + q * cs];
+            }
             CHECK(bad == 0, "pack_a trans=%d rows=%zu kc=%zu: %zu words differ", tr, rows, kc, bad);
             /* B: kc x rows columns, the same storage (so transposed when A is not) */
             hw->pack_b(!tr, kc, rows, x, ld, p1);
