@@ -67,9 +67,21 @@ void myl_bf16_pack_a_avx512bf16(int trans, size_t mc, size_t kc, const float *a,
 {
     uint32_t *d = dst;
     const size_t s = myl_bf16_a_stride(kc), kq = (kc + 1) / 2;
+    if (trans) {
+        /* Stored k x m, packed K-major: two stored rows give a panel's 12
+           pairs q; every panel of the pair of rows before the next pair, so
+           A is read in its memory order (panel by panel: 16 cycles a step,
+           each step's rows a stride apart). */
+        const __mmask16 rm = first(MR);
+        for (size_t q = 0; q < kq; q++)
+            for (size_t i0 = 0; i0 < mc; i0 += MR)
+                _mm512_mask_storeu_epi32(d + i0 * s + q * MR, rm,
+                                         across_pairs(a + i0, lda, q, kc, mc - i0 < MR ? mc - i0 : MR));
+        return;
+    }
     for (size_t i0 = 0; i0 < mc; i0 += MR, d += MR * s) {
         const size_t mi = mc - i0 < MR ? mc - i0 : MR;
-        if (!trans) { /* row-major: each row's pairs are adjacent floats */
+        { /* row-major: each row's pairs are adjacent floats */
             for (size_t i = 0; i < MR; i++) {
                 uint32_t *row = d + i * s;
                 if (i >= mi) {
@@ -80,12 +92,7 @@ void myl_bf16_pack_a_avx512bf16(int trans, size_t mc, size_t kc, const float *a,
                 for (size_t q = 0; q < kq; q += 16)
                     _mm512_mask_storeu_epi32(row + q, first(kq - q), row_pairs(x, 2 * q, kc));
             }
-            continue;
         }
-        /* Stored k x m, packed K-major: two stored rows give the 12 rows' pair q. */
-        const __mmask16 rm = first(MR);
-        for (size_t q = 0; q < kq; q++)
-            _mm512_mask_storeu_epi32(d + q * MR, rm, across_pairs(a + i0, lda, q, kc, mi));
     }
 }
 
