@@ -273,7 +273,10 @@ int myl_bf16_kernels_get(const myl_kernels **out)
 #if defined(MYL_HAVE_AVX512) && defined(MYL_HAVE_AVX512BF16)
     /* Only under the avx512 path: a forced avx2 or scalar path stands for a
        CPU without AVX-512, which gets the emulation. */
-    if (!atomic_load(&bf16_emulation) && k == &myl_kernels_avx512 && can_run("avx512bf16")) {
+    static _Atomic int hw = -1; /* can_run once: this is on every call's path */
+    if (hw < 0)
+        hw = can_run("avx512bf16");
+    if (hw && k == &myl_kernels_avx512 && !atomic_load_explicit(&bf16_emulation, memory_order_relaxed)) {
         *out = &myl_kernels_bf16_avx512;
         return MYELIN_OK;
     }

@@ -271,10 +271,14 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
                         for (size_t ir = 0; ir < mc; ir += mrd)
                             kt->gemm_ukr(kc, a_at(g, ic + ir, pc), g->ta ? 1 : g->lda, g->ta ? g->lda : 1, bp,
                                          ldpb, cj + (ic + ir) * g->ldc, g->ldc, min_sz(mrd, mc - ir), nj, &e);
-                    else
-                        for (size_t ir = 0; ir < mc; ir += mr)
+                    else {
+                        /* BF16 A packed by rows: consecutive panels are consecutive
+                           rows, so narrow panels take taller tiles there too. */
+                        const size_t mrp = kt->pairs && !g->ta ? mrd : mr;
+                        for (size_t ir = 0; ir < mc; ir += mrp)
                             kt->gemm_ukr(kc, pa + ir / mr * apb, prsa, pcsa, bp, ldpb, cj + (ic + ir) * g->ldc,
-                                         g->ldc, min_sz(mr, mc - ir), nj, &e);
+                                         g->ldc, min_sz(mrp, mc - ir), nj, &e);
+                    }
                 }
                 /* Rows are finished here when one column block covers them: softmax while hot. */
                 if (softmax && last && one_nblock)
@@ -385,7 +389,10 @@ int myl_gemm_with(const myl_kernels *kt, int ta, int tb, size_t m, size_t n, siz
        kernels' vector width. */
     size_t nt = 1;
     double work = (double)m * (double)max_sz(n, 16) * (double)(g.skip_ab ? 1 : k);
-    if (work >= 1e6)
+    /* BF16 tables do twice the products per instruction: twice the work
+       before a team pays for itself (reasoned from the FP32 figures, not
+       measured: the machine was shared when this was written). */
+    if (work >= (kt->pairs ? 2e6 : 1e6))
         nt = (size_t)myl_threads();
     size_t mu = 1, nu = 1, tm = 1, tn = 1;
     if (nt > 1) {

@@ -118,6 +118,7 @@ extern const myl_kernels myl_kernels_neon;
    the bytes, are the same. */
 #define MYL_BF16_MR 12
 #define MYL_BF16_NR 32
+#define MYL_BF16_MR_NARROW 24 /* rows per call when n <= 16 and A is packed by rows */
 extern const myl_kernels myl_kernels_bf16_scalar;
 #if defined(MYL_HAVE_AVX512BF16)
 extern const myl_kernels myl_kernels_bf16_avx512;

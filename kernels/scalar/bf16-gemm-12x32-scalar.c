@@ -3,7 +3,8 @@
    product then the even one, each added with one rounding by fmaf, BF16
    subnormal inputs read as zero, subnormal sums flushed), followed by the
    same epilogue operations in the same order. For CPUs without AVX512-BF16
-   and for tests; it computes only the m x n outputs. */
+   and for tests; it computes only the m x n outputs (m <= 12, or <= 24
+   when n <= 16). */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -23,7 +24,7 @@ void myl_bf16_gemm_ukr_12x32_scalar(size_t k, const void *pa, size_t rsa, size_t
 {
     const uint32_t *a = pa, *b = pb;
     const size_t kq = (k + 1) / 2;
-    float acc[MR][NR];
+    float acc[MYL_BF16_MR_NARROW][NR]; /* m <= 24 when n <= 16 */
     memset(acc, 0, sizeof acc);
     for (size_t q = 0; q < kq; q++)
         for (size_t i = 0; i < m; i++) {

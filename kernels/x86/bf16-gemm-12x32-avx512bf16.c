@@ -25,25 +25,28 @@ INLINE __m512 act_regs(int act, __m512 slope, __m512 v)
     return v;
 }
 
+#define ROWS_MAX MYL_BF16_MR_NARROW
+
 INLINE void tile(size_t k, const uint32_t *pa, size_t rsa, size_t csa, const uint32_t *pb, size_t ldpb, float *c,
-                 size_t ldc, size_t m, size_t n, const int nv, const myl_epilogue *ep)
+                 size_t ldc, size_t m, size_t n, const int rows, const int nv, const myl_epilogue *ep)
 {
-    __m512 acc0[MR], acc1[MR];
-#pragma GCC unroll 12
-    for (int i = 0; i < MR; i++) {
+    __m512 acc0[ROWS_MAX], acc1[MR];
+#pragma GCC unroll 24
+    for (int i = 0; i < rows; i++) {
         acc0[i] = _mm512_setzero_ps();
-        acc1[i] = _mm512_setzero_ps();
+        if (nv > 1)
+            acc1[i] = _mm512_setzero_ps();
     }
-#pragma GCC unroll 12
-    for (size_t i = 0; i < MR; i++)
+#pragma GCC unroll 24
+    for (size_t i = 0; i < (size_t)rows; i++)
         if (i < m)
             __builtin_prefetch(c + i * ldc, 1, 3);
     /* Rows in groups of three, one pointer each plus 0, 1 or 2 row strides:
        four registers for twelve streams (twelve pointers spilled). */
     const size_t r1 = rsa, r2 = 2 * rsa;
-    const uint32_t *g[MR / 3];
-#pragma GCC unroll 4
-    for (int q = 0; q < MR / 3; q++)
+    const uint32_t *g[ROWS_MAX / 3];
+#pragma GCC unroll 8
+    for (int q = 0; q < rows / 3; q++)
         g[q] = pa + (size_t)(3 * q) * r1;
     const size_t kq = (k + 1) / 2;
     for (size_t q = 0; q < kq; q++) {
@@ -55,16 +58,16 @@ INLINE void tile(size_t k, const uint32_t *pa, size_t rsa, size_t csa, const uin
         }
         _mm_prefetch((const char *)(pb + B_PREFETCH_STEPS * NR), _MM_HINT_T0);
         _mm_prefetch((const char *)(pb + B_PREFETCH_STEPS * NR + 16), _MM_HINT_T0);
-#pragma GCC unroll 12
-        for (int i = 0; i < MR; i++) {
+#pragma GCC unroll 24
+        for (int i = 0; i < rows; i++) {
             const uint32_t *gi = g[i / 3];
             const __m512i a = _mm512_set1_epi32((int)gi[i % 3 == 0 ? 0 : i % 3 == 1 ? r1 : r2]);
             acc0[i] = _mm512_dpbf16_ps(acc0[i], (__m512bh)a, (__m512bh)b0);
             if (nv > 1)
                 acc1[i] = _mm512_dpbf16_ps(acc1[i], (__m512bh)a, (__m512bh)b1);
         }
-#pragma GCC unroll 4
-        for (int t = 0; t < MR / 3; t++)
+#pragma GCC unroll 8
+        for (int t = 0; t < rows / 3; t++)
             g[t] += csa;
         pb += ldpb;
     }
@@ -81,8 +84,8 @@ INLINE void tile(size_t k, const uint32_t *pa, size_t rsa, size_t csa, const uin
             bias1 = _mm512_maskz_loadu_ps(m1, ep->bias + 16);
     }
     const int act = ep->act;
-#pragma GCC unroll 12
-    for (size_t i = 0; i < MR; i++) {
+#pragma GCC unroll 24
+    for (size_t i = 0; i < (size_t)rows; i++) {
         if (i >= m)
             break;
         float *ci = c + i * ldc;
@@ -110,7 +113,9 @@ void myl_bf16_gemm_ukr_12x32_avx512bf16(size_t k, const void *pa, size_t rsa, si
                                         const myl_epilogue *ep)
 {
     if (n > 16)
-        tile(k, pa, rsa, csa, pb, ldpb, c, ldc, m, n, 2, ep);
+        tile(k, pa, rsa, csa, pb, ldpb, c, ldc, m, n, MR, 2, ep);
+    else if (m > MR) /* the driver's narrow tiles: rows of two packed panels */
+        tile(k, pa, rsa, csa, pb, ldpb, c, ldc, m, n, ROWS_MAX, 1, ep);
     else
-        tile(k, pa, rsa, csa, pb, ldpb, c, ldc, m, n, 1, ep);
+        tile(k, pa, rsa, csa, pb, ldpb, c, ldc, m, n, MR, 1, ep);
 }

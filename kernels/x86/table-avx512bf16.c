@@ -11,6 +11,7 @@ const myl_kernels myl_kernels_bf16_avx512 = {
     .name = "avx512bf16",
     .mr = MYL_BF16_MR,
     .nr = MYL_BF16_NR,
+    .mr_narrow = MYL_BF16_MR_NARROW,
     .pack_elem_size = 2,
     .pairs = 1,
     .gemm_ukr = myl_bf16_gemm_ukr_12x32_avx512bf16,
