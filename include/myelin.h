@@ -92,7 +92,8 @@ int myelin_sgemm(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, s
    when the ISA path in use is avx512 and the CPU has it; otherwise a scalar
    emulation that computes what vdpbf16ps computes, bit for bit (each pair's
    second product added first, each sum rounded once, subnormal sums flushed
-   to zero), much slower but the same bytes.
+   to zero), much slower but the same bytes (a NaN result is NaN on both,
+   its sign and payload may differ).
    MYELIN_ISA=avx512bf16 (or myelin_set_isa) insists on the hardware path;
    "amx" is detected and reported but has no kernel in this build. */
 int myelin_gemm_bf16(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, size_t k,

@@ -30,7 +30,10 @@
  * per lane, t = FTZ(fma(a1, b1, DAZ(acc))), acc = FTZ(fma(a0, b0, t)), with
  * the BF16 inputs' subnormals read as zero, each product exact, the odd
  * element first, and each sum rounded to nearest even. The scalar path
- * computes exactly that (fmaf is one rounding), so both give the same bytes.
+ * computes exactly that (fmaf is one rounding), so both give the same bytes
+ * for every result that is not NaN; a NaN comes out NaN on both, but which
+ * NaN operand's sign and payload it carries depends on the fma instruction
+ * form the compiler picks (an -O1 build differed from -O2).
  */
 #ifndef MYL_BF16_H
 #define MYL_BF16_H

@@ -2,7 +2,8 @@
    bit for bit (the model of vdpbf16ps in kernels/bf16.h: per pair, the odd
    product then the even one, each added with one rounding by fmaf, BF16
    subnormal inputs read as zero, subnormal sums flushed), followed by the
-   same epilogue operations in the same order. For CPUs without AVX512-BF16
+   same epilogue operations in the same order (NaN results stay NaN, but
+   which NaN depends on the fma the compiler emits: see bf16.h). For CPUs without AVX512-BF16
    and for tests; it computes only the m x n outputs (m <= 12, or <= 24
    when n <= 16). */
 #include <float.h>
