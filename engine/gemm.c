@@ -324,19 +324,6 @@ int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const fl
     return myl_gemm_with(kt, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, slope);
 }
 
-int myl_gemm_bf16(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
-                  const float *b, size_t ldb, float beta, float *c, size_t ldc,
-                  const float *bias, int act, float slope)
-{
-    if (m == 0 || n == 0)
-        return MYELIN_OK;
-    const myl_kernels *kt;
-    int st = myl_bf16_kernels_get(&kt);
-    if (st)
-        return st;
-    return myl_gemm_with(kt, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, slope);
-}
-
 int myl_gemm_with(const myl_kernels *kt, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
                   const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
                   const float *bias, int act, float slope)
@@ -478,7 +465,7 @@ static int check_operand(const char *fn, const char *name, const char *ldname, c
     return MYELIN_OK;
 }
 
-static int check_gemm(const char *fn, int ta, int tb, size_t m, size_t n, size_t k, const float *a,
+int myl_check_gemm(const char *fn, int ta, int tb, size_t m, size_t n, size_t k, const float *a,
                       size_t lda, const float *b, size_t ldb, const float *c, size_t ldc)
 {
     if (ta != MYELIN_NOTRANS && ta != MYELIN_TRANS)
@@ -499,7 +486,7 @@ static int check_gemm(const char *fn, int ta, int tb, size_t m, size_t n, size_t
 int myelin_sgemm(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, size_t k, float alpha,
                  const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
-    int st = check_gemm("myelin_sgemm", (int)ta, (int)tb, m, n, k, a, lda, b, ldb, c, ldc);
+    int st = myl_check_gemm("myelin_sgemm", (int)ta, (int)tb, m, n, k, a, lda, b, ldb, c, ldc);
     if (st)
         return st;
     return myl_gemm((int)ta, (int)tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, MYL_ACT_LINEAR,
@@ -513,39 +500,9 @@ int myelin_sgemm_bias_act(myelin_transpose ta, myelin_transpose tb, size_t m, si
     const char *fn = "myelin_sgemm_bias_act";
     if ((int)act < MYELIN_ACT_LINEAR || (int)act > MYELIN_ACT_SOFTMAX)
         return myl_fail(MYELIN_EINVAL, "%s: act is %d, not a myelin_act", fn, (int)act);
-    int st = check_gemm(fn, (int)ta, (int)tb, m, n, k, a, lda, b, ldb, c, ldc);
+    int st = myl_check_gemm(fn, (int)ta, (int)tb, m, n, k, a, lda, b, ldb, c, ldc);
     if (st)
         return st;
     return myl_gemm((int)ta, (int)tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, bias, (int)act,
                     myelin_leaky_slope());
-}
-
-/* The BF16 GEMM: the FP32 operands rounded to BF16 while packed, FP32
-   products summed in FP32 (see include/myelin.h). */
-int myelin_gemm_bf16(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, size_t k, float alpha,
-                     const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
-{
-    int st = check_gemm("myelin_gemm_bf16", (int)ta, (int)tb, m, n, k, a, lda, b, ldb, c, ldc);
-    if (st)
-        return st;
-    return myl_gemm_bf16((int)ta, (int)tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, MYL_ACT_LINEAR,
-                         0.0f);
-}
-
-int myelin_f32_to_bf16(size_t n, const float *x, uint16_t *y)
-{
-    if (n && (!x || !y))
-        return myl_fail(MYELIN_EINVAL, "myelin_f32_to_bf16: %s is NULL but n is %zu", !x ? "x" : "y", n);
-    for (size_t i = 0; i < n; i++)
-        y[i] = myl_bf16_round(x[i]);
-    return MYELIN_OK;
-}
-
-int myelin_bf16_to_f32(size_t n, const uint16_t *x, float *y)
-{
-    if (n && (!x || !y))
-        return myl_fail(MYELIN_EINVAL, "myelin_bf16_to_f32: %s is NULL but n is %zu", !x ? "x" : "y", n);
-    for (size_t i = 0; i < n; i++)
-        y[i] = myl_bf16_to_f32(x[i]);
-    return MYELIN_OK;
 }

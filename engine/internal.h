@@ -80,6 +80,10 @@ int myl_gemm_with(const myl_kernels *kt, int ta, int tb, size_t m, size_t n, siz
 int myl_gemm_bf16(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
                   const float *b, size_t ldb, float beta, float *c, size_t ldc,
                   const float *bias, int act, float slope);
+/* The GEMM argument checks of myelin_sgemm (transposes, NULL operands,
+   leading dimensions, extents), with fn naming the caller in the message. */
+int myl_check_gemm(const char *fn, int ta, int tb, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                   const float *b, size_t ldb, const float *c, size_t ldc);
 /* The cache blocking the driver uses with a kernel table (for `myelin info`). */
 typedef struct { size_t mc, kc, nc; } myl_blocking;
 void myl_gemm_blocking(const myl_kernels *k, myl_blocking *out);
