@@ -38,6 +38,7 @@ endif
 SCALAR_SRC := $(wildcard kernels/*.c) $(wildcard kernels/scalar/*.c)
 AVX2_SRC   := $(wildcard kernels/x86/*-avx2.c)
 AVX512_SRC := $(wildcard kernels/x86/*-avx512.c)
+AVX512BF16_SRC := $(wildcard kernels/x86/*-avx512bf16.c)
 NEON_SRC   := $(wildcard kernels/arm/*-neon.c)
 ENGINE_SRC := $(wildcard engine/*.c) $(wildcard engine/data/*.c)
 
@@ -48,12 +49,13 @@ ifeq ($(ARCH),aarch64)
   DEP_LIBS   := -lm
 else
   BASE_FLAGS := -march=x86-64 -mtune=generic
-  ISA_DEFS   := -DMYL_HAVE_AVX2 -DMYL_HAVE_AVX512 -DMYL_HAVE_HWLOC -DMYL_HAVE_ZLIB
-  LIB_SRC    := $(SCALAR_SRC) $(AVX2_SRC) $(AVX512_SRC) $(ENGINE_SRC)
+  ISA_DEFS   := -DMYL_HAVE_AVX2 -DMYL_HAVE_AVX512 -DMYL_HAVE_AVX512BF16 -DMYL_HAVE_HWLOC -DMYL_HAVE_ZLIB
+  LIB_SRC    := $(SCALAR_SRC) $(AVX2_SRC) $(AVX512_SRC) $(AVX512BF16_SRC) $(ENGINE_SRC)
   DEP_LIBS   := -lhwloc -lz -lm
 endif
 AVX2_FLAGS   := -mavx2 -mfma
 AVX512_FLAGS := -mavx512f -mavx512dq -mavx512bw -mavx512vl -mfma -mavx2 -mprfchw # PREFETCHW: every AVX-512 CPU has it
+AVX512BF16_FLAGS := $(AVX512_FLAGS) -mavx512bf16
 # The x86 kernels' fully unrolled tile instances: line tables only (-g1), which
 # keeps backtraces and perf annotation by line; full -g took 40 % of their
 # compile time (f32-gemm-12x32-avx512.c: 25.8 s with -g, 17.1 s with -g1).
@@ -84,6 +86,9 @@ $(B)/obj/%-avx2.o: %-avx2.c
 $(B)/obj/%-avx512.o: %-avx512.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KERNEL_G) $(AVX512_FLAGS) -MMD -MP -c $< -o $@
+$(B)/obj/%-avx512bf16.o: %-avx512bf16.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KERNEL_G) $(AVX512BF16_FLAGS) -MMD -MP -c $< -o $@
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@

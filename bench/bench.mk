@@ -29,7 +29,7 @@ else
   LEVEL := default
 endif
 
-BENCH_C := common.c machine.c gemm.c peers.c activations.c fused.c training.c naive_trainer.c
+BENCH_C := common.c machine.c gemm.c peers.c peer-dnnl-bf16.c activations.c fused.c training.c naive_trainer.c
 BENCH_O := $(patsubst %.c,$(BD)/%.o,$(BENCH_C)) $(BD)/machine-avx512.o $(BD)/shim.o
 XSMM    := $(if $(wildcard /usr/lib/libxsmm.a),$(BD)/mb-xsmm.so)
 

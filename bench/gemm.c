@@ -5,6 +5,10 @@
  * "fwd_b128_784x128" (m=batch n=out k=in), "dW_b128_784x128" (Xt.dY: m=in
  * n=out k=batch, A transposed), "dX_b128_784x128" (dY.Wt: m=batch n=in k=out,
  * B transposed).
+ * BF16 rows (impls myelin-bf16 and onednn-bf16, where the CPU has
+ * AVX512-BF16): myelin_gemm_bf16 on FP32 operands, oneDNN's BF16 matmul on
+ * BF16 copies of them; both checked against the double product of the
+ * BF16-rounded operands.
  */
 #include <math.h>
 #include <stdio.h>
@@ -22,6 +26,8 @@ typedef struct {
     int ta, tb;
     float *a, *b, *cm;
     mb_gemm_fn peer;
+    int bf16;                 /* myelin_gemm_bf16 */
+    mb_dnnl_bf16 *dnnl16;     /* oneDNN's BF16 matmul */
 } gemm_ctx;
 
 /* The naive triple loop: one dot product per output, as a textbook writes it. */
@@ -40,7 +46,12 @@ static void naive_sgemm(int ta, int tb, size_t m, size_t n, size_t k, const floa
 static void gemm_run(void *p)
 {
     gemm_ctx *x = p;
-    if (x->peer)
+    if (x->dnnl16)
+        mb_dnnl_bf16_run(x->dnnl16);
+    else if (x->bf16)
+        myelin_gemm_bf16((myelin_transpose)x->ta, (myelin_transpose)x->tb, x->m, x->n, x->k, 1.0f, x->a, x->lda,
+                         x->b, x->ldb, 0.0f, x->cm, x->ldc);
+    else if (x->peer)
         x->peer(x->ta, x->tb, x->m, x->n, x->k, 1.0f, x->a, x->lda, x->b, x->ldb, 0.0f, x->cm, x->ldc);
     else if (!strcmp(x->c->impl, "naive"))
         naive_sgemm(x->ta, x->tb, x->m, x->n, x->k, x->a, x->lda, x->b, x->ldb, x->cm, x->ldc);
@@ -53,10 +64,22 @@ static void gemm_teardown(void *p)
 {
     gemm_ctx *x = p;
     if (!x) return;
+    mb_dnnl_bf16_free(x->dnnl16);
     mb_free(x->a); mb_free(x->b); mb_free(x->cm); mb_free(x);
 }
 
-/* Checks 64 sampled entries of C against a double-precision dot product. */
+/* An operand as the BF16 GEMMs see it: rounded to BF16 (RNE). */
+static double as_bf16(float v)
+{
+    uint16_t h;
+    float r;
+    myelin_f32_to_bf16(1, &v, &h);
+    myelin_bf16_to_f32(1, &h, &r);
+    return r;
+}
+
+/* Checks 64 sampled entries of C against a double-precision dot product
+   (of the BF16-rounded operands for the BF16 rows). */
 static int gemm_check(const gemm_ctx *x, char *err, size_t errlen)
 {
     uint64_t s = 12345;
@@ -69,6 +92,10 @@ static int gemm_check(const gemm_ctx *x, char *err, size_t errlen)
         for (size_t p = 0; p < x->k; p++) {
             double av = x->ta ? x->a[p * x->lda + i] : x->a[i * x->lda + p];
             double bv = x->tb ? x->b[j * x->ldb + p] : x->b[p * x->ldb + j];
+            if (x->bf16 || x->dnnl16) {
+                av = as_bf16((float)av);
+                bv = as_bf16((float)bv);
+            }
             ref += av * bv;
             mag += fabs(av * bv);
         }
@@ -100,7 +127,15 @@ static int gemm_setup(const mb_case *c, void **ctx, char *err, size_t errlen)
     mb_fill_uniform(x->a, x->m * x->k, 1, -1, 1);
     mb_fill_uniform(x->b, x->k * x->n, 2, -1, 1);
     int bad = 0;
-    if (!strncmp(c->impl, "myelin-", 7)) {
+    if (!strcmp(c->impl, "onednn-bf16")) {
+        char impl[128] = "";
+        x->dnnl16 = mb_dnnl_bf16_setup(x->ta, x->tb, x->m, x->n, x->k, x->a, x->lda, x->b, x->ldb, x->cm, x->ldc,
+                                       c->threads, impl, sizeof impl, err, errlen);
+        bad = !x->dnnl16;
+        if (!bad)
+            fprintf(stderr, "%s: oneDNN implementation %s\n", c->name, impl);
+    } else if (!strncmp(c->impl, "myelin-", 7)) {
+        x->bf16 = !strcmp(c->impl, "myelin-bf16");
         bad = mb_myelin_setup(c->s, c->threads, err, errlen);
     } else if (strcmp(c->impl, "naive") != 0) {
         bad = mb_peer_load(c->impl, c->threads, &x->peer, err, errlen);
@@ -175,4 +210,10 @@ void mb_add_gemm(mb_list *l, const mb_config *cfg)
     }
     for (size_t i = 0; i < mb_peer_count; i++)
         if (mb_peer_present(mb_peer_names[i])) add_shapes(l, cfg, mb_peer_names[i], NULL, 1L << 30);
+    /* BF16: only where the hardware path runs (the emulation is a reference,
+       about 1 GFLOP/s; oneDNN without AVX512-BF16 has no fast BF16 either). */
+    if (myelin_isa_supported("avx512bf16")) {
+        add_shapes(l, cfg, "myelin-bf16", "avx512", 1L << 30);
+        if (mb_dnnl_bf16_present()) add_shapes(l, cfg, "onednn-bf16", NULL, 1L << 30);
+    }
 }

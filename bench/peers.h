@@ -23,4 +23,14 @@ int mb_peer_load(const char *name, int threads, mb_gemm_fn *fn, char *err, size_
 extern const char *const mb_peer_names[];
 extern const size_t mb_peer_count;
 
+/* oneDNN's BF16 matmul (peer-dnnl-bf16.c): a primitive per shape, with BF16
+   copies of A and B made in setup (Myelin's rounding) and C as FP32. */
+typedef struct mb_dnnl_bf16 mb_dnnl_bf16;
+int mb_dnnl_bf16_present(void);
+mb_dnnl_bf16 *mb_dnnl_bf16_setup(int ta, int tb, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                 const float *b, size_t ldb, float *c, size_t ldc, int threads, char *impl,
+                                 size_t impl_len, char *err, size_t errlen);
+void mb_dnnl_bf16_run(mb_dnnl_bf16 *x);
+void mb_dnnl_bf16_free(mb_dnnl_bf16 *x);
+
 #endif

@@ -13,6 +13,9 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 #if defined(__aarch64__)
 #include <sys/auxv.h>
@@ -66,6 +69,7 @@ static void detect(void)
             cpu.avx512bw = (b >> 30) & 1;
             cpu.avx512vl = (b >> 31) & 1;
             cpu.amx_bf16 = (d >> 22) & 1;
+            cpu.amx_tile = (d >> 24) & 1;
             __cpuid_count(7, 1, a, b, c, d);
             cpu.avx512bf16 = (a >> 5) & 1;
         }
@@ -127,6 +131,10 @@ static int can_run(const char *name)
         return c->avx2 && c->fma && c->os_ymm && c->avx512f && c->avx512dq && c->avx512bw &&
                c->avx512vl && c->os_zmm;
 #endif
+#if defined(MYL_HAVE_AVX512) && defined(MYL_HAVE_AVX512BF16)
+    if (!strcmp(name, "avx512bf16")) /* the avx512 path plus vdpbf16ps for the BF16 GEMM */
+        return can_run("avx512") && c->avx512bf16;
+#endif
 #if defined(MYL_HAVE_NEON)
     if (!strcmp(name, "neon"))
         return c->neon;
@@ -146,7 +154,7 @@ const myl_kernels *myl_kernels_by_name(const char *name)
         return &myl_kernels_avx2;
 #endif
 #if defined(MYL_HAVE_AVX512)
-    if (!strcmp(name, "avx512"))
+    if (!strcmp(name, "avx512") || !strcmp(name, "avx512bf16"))
         return &myl_kernels_avx512;
 #endif
 #if defined(MYL_HAVE_NEON)
@@ -160,7 +168,7 @@ int myelin_isa_supported(const char *name) { return myl_kernels_by_name(name) !=
 
 /* Fastest first. AVX-512 is never slower than AVX2 where both run (Zen 4:
    equal peak; Zen 5 and Intel server cores with two 512-bit FMA units: twice). */
-static const char *const preference[] = {"avx512", "avx2", "neon", "scalar"};
+static const char *const preference[] = {"avx512", "avx512bf16", "avx2", "neon", "scalar"};
 
 static const myl_kernels *fastest(void)
 {
@@ -198,7 +206,8 @@ static void init_active(void)
             char list[128];
             supported_list(list, sizeof list);
             snprintf(env_error, sizeof env_error,
-                     "MYELIN_ISA=%s is not available on this CPU/build (supported: %s)", env, list);
+                     "MYELIN_ISA=%s is not available on this CPU/build (supported: %s)%s", env, list,
+                     !strcmp(env, "amx") ? "; this build has no AMX kernel" : "");
             fprintf(stderr, "myelin: %s\n", env_error);
             return;
         }
@@ -242,9 +251,82 @@ int myelin_set_isa(const char *name)
     if (!k) {
         char list[128];
         supported_list(list, sizeof list);
-        return myl_fail(MYELIN_EUNSUPPORTED, "ISA path '%s' is not available on this CPU/build (supported: %s)",
-                        name, list);
+        return myl_fail(MYELIN_EUNSUPPORTED, "ISA path '%s' is not available on this CPU/build (supported: %s)%s",
+                        name, list, !strcmp(name, "amx") ? "; this build has no AMX kernel" : "");
     }
     atomic_store(&active, k);
     return MYELIN_OK;
+}
+
+/* ------------------------------------------------------------------ BF16 */
+
+static _Atomic int bf16_emulation;
+
+void myl_bf16_force_emulation(int on) { atomic_store(&bf16_emulation, on != 0); }
+
+int myl_bf16_kernels_get(const myl_kernels **out)
+{
+    const myl_kernels *k;
+    int st = myl_kernels_get(&k);
+    if (st)
+        return st;
+#if defined(MYL_HAVE_AVX512) && defined(MYL_HAVE_AVX512BF16)
+    /* Only under the avx512 path: a forced avx2 or scalar path stands for a
+       CPU without AVX-512, which gets the emulation. */
+    static _Atomic int hw = -1; /* can_run once: this is on every call's path */
+    if (hw < 0)
+        hw = can_run("avx512bf16");
+    if (hw && k == &myl_kernels_avx512 && !atomic_load_explicit(&bf16_emulation, memory_order_relaxed)) {
+        *out = &myl_kernels_bf16_avx512;
+        return MYELIN_OK;
+    }
+#endif
+    (void)k;
+    *out = &myl_kernels_bf16_scalar;
+    return MYELIN_OK;
+}
+
+const char *myelin_bf16_path(void)
+{
+    const myl_kernels *k;
+    if (myl_bf16_kernels_get(&k) != MYELIN_OK)
+        return "none";
+    return k->pairs && k != &myl_kernels_bf16_scalar ? k->name : "emulated";
+}
+
+/* AMX needs, besides the CPU bits and XCR0, Linux's per-process permission
+   for the tile data (XFEATURE 18; without it the first tile instruction is
+   SIGILL). Asked once per process; no kernel here uses the tiles yet. */
+static const char *amx_text = "no";
+static char amx_buf[96];
+static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
+
+static void amx_request(void)
+{
+#if defined(__x86_64__) && defined(SYS_arch_prctl)
+    const myl_cpu *c = myl_cpu_info();
+    if (!c->amx_tile || !c->amx_bf16) {
+        amx_text = "no (the CPU has no AMX-TILE/AMX-BF16)";
+        return;
+    }
+    if (!c->os_amx) {
+        amx_text = "no (the OS does not enable the tile state in XCR0)";
+        return;
+    }
+    enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
+    if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0)
+        amx_text = "permission granted (no AMX kernel in this build)";
+    else {
+        snprintf(amx_buf, sizeof amx_buf, "permission refused (%s)", strerror(errno));
+        amx_text = amx_buf;
+    }
+#else
+    amx_text = "no (not x86-64 Linux)";
+#endif
+}
+
+const char *myl_amx_state(void)
+{
+    pthread_once(&amx_once, amx_request);
+    return amx_text;
 }

@@ -16,6 +16,7 @@
  * (or B) it shares with its neighbours; the grid is chosen to keep that small.
  */
 #include "internal.h"
+#include "bf16.h"
 
 #include <omp.h>
 #include <pthread.h>
@@ -150,6 +151,18 @@ static const float *b_at(const gemm_job *g, size_t p, size_t j)
     return g->tb ? g->b + j * g->ldb + p : g->b + p * g->ldb + j;
 }
 
+/* Bytes of one packed micro-panel of A (MR rows) or B (NR columns) for a K
+   block of kc: FP32 panels are kc deep; BF16 panels hold K pairs, A's rows
+   with the padded stride of kernels/bf16.h. */
+static size_t a_panel_bytes(const myl_kernels *kt, size_t kc)
+{
+    return kt->pairs ? kt->mr * myl_bf16_a_stride(kc) * 4 : kt->mr * kc * kt->pack_elem_size;
+}
+static size_t b_panel_bytes(const myl_kernels *kt, size_t kc)
+{
+    return kt->pairs ? kt->nr * ((kc + 1) / 2) * 4 : kt->nr * kc * kt->pack_elem_size;
+}
+
 static size_t a_buf_bytes(const gemm_job *g, size_t rows)
 {
     const myl_kernels *kt = g->kt;
@@ -157,13 +170,13 @@ static size_t a_buf_bytes(const gemm_job *g, size_t rows)
         return g->bt_pack_a ? kt->mr_bt * div_up(max_sz(g->kstep, 1), 16) * 16 * sizeof(float) : 0; /* packer writes whole 16-step groups */
     if (g->direct_a)
         return 0;
-    return div_up(min_sz(g->blk.mc, rows), kt->mr) * kt->mr * max_sz(g->kstep, 1) * kt->pack_elem_size;
+    return div_up(min_sz(g->blk.mc, rows), kt->mr) * a_panel_bytes(kt, max_sz(g->kstep, 1));
 }
 static size_t b_buf_bytes(const gemm_job *g, size_t cols)
 {
     const myl_kernels *kt = g->kt;
-    size_t w = g->direct_b || g->bt ? 0 : div_up(min_sz(g->blk.nc, cols), kt->nr) * kt->nr;
-    return w * max_sz(g->kstep, 1) * kt->pack_elem_size;
+    size_t w = g->direct_b || g->bt ? 0 : div_up(min_sz(g->blk.nc, cols), kt->nr);
+    return w * b_panel_bytes(kt, max_sz(g->kstep, 1));
 }
 
 static void softmax_rows(const gemm_job *g, size_t r0, size_t r1)
@@ -215,7 +228,7 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
         run_rect_bt(g, m0, m1, n0, n1, (float *)(void *)pa);
         return;
     }
-    const size_t mr = kt->mr, nr = kt->nr, es = kt->pack_elem_size;
+    const size_t mr = kt->mr, nr = kt->nr;
     const size_t MC = g->blk.mc, NC = g->blk.nc;
     const int softmax = g->act == MYL_ACT_SOFTMAX;
     const int one_nblock = n1 - n0 <= NC;
@@ -227,6 +240,12 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
             const int last = kb + 1 == g->nkb;
             myl_epilogue ep = {g->alpha, kb == 0 ? g->beta : 1.0f, NULL,
                                last && !softmax ? g->act : MYL_ACT_LINEAR, g->slope};
+            /* Packed panels' sizes, and how the kernel walks a packed A panel:
+               K-major (FP32), rows of pairs or K-major pairs (BF16, bf16.h). */
+            const size_t apb = a_panel_bytes(kt, kc), bpb = b_panel_bytes(kt, kc);
+            size_t prsa = 1, pcsa = mr;
+            if (kt->pairs)
+                myl_bf16_a_steps(g->ta, mr, kc, &prsa, &pcsa);
             /* B in place (row-major, FP32: kernels read no column past n), or packed. */
             if (kc && !g->direct_b)
                 kt->pack_b(g->tb, kc, nc, b_at(g, pc, jc), g->ldb, pb);
@@ -236,7 +255,7 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
                     kt->pack_a(g->ta, mc, kc, a_at(g, ic, pc), g->lda, pa);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     const size_t nj = min_sz(nr, nc - jr);
-                    const void *bp = pb + jr * kc * es;
+                    const void *bp = pb + jr / nr * bpb;
                     size_t ldpb = nr;
                     if (g->direct_b && kc) {
                         bp = b_at(g, pc, jc + jr);
@@ -252,10 +271,14 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
                         for (size_t ir = 0; ir < mc; ir += mrd)
                             kt->gemm_ukr(kc, a_at(g, ic + ir, pc), g->ta ? 1 : g->lda, g->ta ? g->lda : 1, bp,
                                          ldpb, cj + (ic + ir) * g->ldc, g->ldc, min_sz(mrd, mc - ir), nj, &e);
-                    else
-                        for (size_t ir = 0; ir < mc; ir += mr)
-                            kt->gemm_ukr(kc, pa + ir * kc * es, 1, mr, bp, ldpb, cj + (ic + ir) * g->ldc, g->ldc,
-                                         min_sz(mr, mc - ir), nj, &e);
+                    else {
+                        /* BF16 A packed by rows: consecutive panels are consecutive
+                           rows, so narrow panels take taller tiles there too. */
+                        const size_t mrp = kt->pairs && !g->ta ? mrd : mr;
+                        for (size_t ir = 0; ir < mc; ir += mrp)
+                            kt->gemm_ukr(kc, pa + ir / mr * apb, prsa, pcsa, bp, ldpb, cj + (ic + ir) * g->ldc,
+                                         g->ldc, min_sz(mrp, mc - ir), nj, &e);
+                    }
                 }
                 /* Rows are finished here when one column block covers them: softmax while hot. */
                 if (softmax && last && one_nblock)
@@ -298,6 +321,15 @@ int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const fl
     int st = myl_kernels_get(&kt);
     if (st)
         return st;
+    return myl_gemm_with(kt, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, slope);
+}
+
+int myl_gemm_with(const myl_kernels *kt, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+                  const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                  const float *bias, int act, float slope)
+{
+    if (m == 0 || n == 0)
+        return MYELIN_OK;
     /* Every field named: a partial initializer zero-fills the struct first
        with rep stos, about 25 ns a call on Zen 5. */
     gemm_job g = {.kt = kt, .ta = ta, .tb = tb, .act = act, .direct_a = 0, .direct_b = 0, .skip_ab = 0,
@@ -344,7 +376,10 @@ int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const fl
        kernels' vector width. */
     size_t nt = 1;
     double work = (double)m * (double)max_sz(n, 16) * (double)(g.skip_ab ? 1 : k);
-    if (work >= 1e6)
+    /* BF16 tables do twice the products per instruction: twice the work
+       before a team pays for itself (reasoned from the FP32 figures, not
+       measured: the machine was shared when this was written). */
+    if (work >= (kt->pairs ? 2e6 : 1e6))
         nt = (size_t)myl_threads();
     size_t mu = 1, nu = 1, tm = 1, tn = 1;
     if (nt > 1) {
@@ -430,7 +465,7 @@ static int check_operand(const char *fn, const char *name, const char *ldname, c
     return MYELIN_OK;
 }
 
-static int check_gemm(const char *fn, int ta, int tb, size_t m, size_t n, size_t k, const float *a,
+int myl_check_gemm(const char *fn, int ta, int tb, size_t m, size_t n, size_t k, const float *a,
                       size_t lda, const float *b, size_t ldb, const float *c, size_t ldc)
 {
     if (ta != MYELIN_NOTRANS && ta != MYELIN_TRANS)
@@ -451,7 +486,7 @@ static int check_gemm(const char *fn, int ta, int tb, size_t m, size_t n, size_t
 int myelin_sgemm(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, size_t k, float alpha,
                  const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
-    int st = check_gemm("myelin_sgemm", (int)ta, (int)tb, m, n, k, a, lda, b, ldb, c, ldc);
+    int st = myl_check_gemm("myelin_sgemm", (int)ta, (int)tb, m, n, k, a, lda, b, ldb, c, ldc);
     if (st)
         return st;
     return myl_gemm((int)ta, (int)tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, MYL_ACT_LINEAR,
@@ -465,7 +500,7 @@ int myelin_sgemm_bias_act(myelin_transpose ta, myelin_transpose tb, size_t m, si
     const char *fn = "myelin_sgemm_bias_act";
     if ((int)act < MYELIN_ACT_LINEAR || (int)act > MYELIN_ACT_SOFTMAX)
         return myl_fail(MYELIN_EINVAL, "%s: act is %d, not a myelin_act", fn, (int)act);
-    int st = check_gemm(fn, (int)ta, (int)tb, m, n, k, a, lda, b, ldb, c, ldc);
+    int st = myl_check_gemm(fn, (int)ta, (int)tb, m, n, k, a, lda, b, ldb, c, ldc);
     if (st)
         return st;
     return myl_gemm((int)ta, (int)tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, bias, (int)act,

@@ -57,7 +57,8 @@ int myelin_info(char *buf, size_t len)
     struct { const char *n; int on; } f[] = {
         {"sse2", c->sse2}, {"avx", c->avx}, {"avx2", c->avx2}, {"fma", c->fma},
         {"avx512f", c->avx512f}, {"avx512dq", c->avx512dq}, {"avx512bw", c->avx512bw},
-        {"avx512vl", c->avx512vl}, {"avx512_bf16", c->avx512bf16}, {"amx_bf16", c->amx_bf16}};
+        {"avx512vl", c->avx512vl}, {"avx512_bf16", c->avx512bf16}, {"amx_bf16", c->amx_bf16},
+        {"amx_tile", c->amx_tile}};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         if (f[i].on)
             put(&w, " %s", f[i].n);
@@ -92,6 +93,24 @@ int myelin_info(char *buf, size_t len)
     const myl_kernels *in_use;
     if (myl_kernels_get(&in_use) != MYELIN_OK)
         put(&w, "  no path in use: %s\n", myelin_last_error());
+    /* BF16 GEMM: the hardware path follows the avx512 path (MYELIN_ISA=avx512bf16 insists on it). */
+    const myl_kernels *bk;
+    put(&w, "BF16 GEMM: ");
+    if (myl_bf16_kernels_get(&bk) == MYELIN_OK) {
+        myl_blocking b;
+        myl_gemm_blocking(bk, &b);
+        put(&w, "%s, tile %ux%u, blocks MC %zu KC %zu NC %zu, packs BF16 pairs (FP32 operands rounded)\n",
+            myelin_bf16_path(), bk->mr, bk->nr, b.mc, b.kc, b.nc);
+    } else
+        put(&w, "none (%s)\n", myelin_last_error());
+    put(&w, "  avx512bf16: %s\n", myelin_isa_supported("avx512bf16") ? "runs here"
+#if defined(MYL_HAVE_AVX512BF16)
+                                   : "not on this CPU"
+#else
+                                   : "not in this build"
+#endif
+    );
+    put(&w, "  amx: %s\n", myl_amx_state());
     if (w.off >= len)
         return myl_fail(MYELIN_EINVAL, "myelin_info: buffer of %zu bytes too small (needs %zu)", len, w.off + 1);
     return MYELIN_OK;

@@ -19,12 +19,21 @@ void myl_clear_error(void);
    returns MYELIN_EUNSUPPORTED (and the message) in that case. */
 const myl_kernels *myl_active(void);
 int myl_kernels_get(const myl_kernels **out);
+/* The BF16 GEMM table that goes with the FP32 path in use: AVX512-BF16 when
+   that path is avx512 and the CPU has AVX512-BF16, else the scalar
+   emulation (same bytes); MYELIN_EUNSUPPORTED as myl_kernels_get. */
+int myl_bf16_kernels_get(const myl_kernels **out);
+/* Tests only: 1 forces the scalar emulation, 0 restores the choice above. */
+void myl_bf16_force_emulation(int on);
+/* AMX: the state of Linux's permission for the tile data (requested once
+   per process, only on a CPU and OS with AMX): a short text for info. */
+const char *myl_amx_state(void);
 /* The table for a named path if this CPU and build can run it, else NULL. */
 const myl_kernels *myl_kernels_by_name(const char *name);
 
 /* CPU features found at start-up. */
 typedef struct {
-    int sse2, avx, avx2, fma, avx512f, avx512dq, avx512bw, avx512vl, avx512bf16, amx_bf16;
+    int sse2, avx, avx2, fma, avx512f, avx512dq, avx512bw, avx512vl, avx512bf16, amx_bf16, amx_tile;
     int os_ymm, os_zmm, os_amx;       /* xgetbv: the OS saves these registers */
     int neon, asimdhp;
     char vendor[16], brand[64];
@@ -61,6 +70,20 @@ int myl_mul_ok(size_t a, size_t b, size_t *out);
 int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
              const float *b, size_t ldb, float beta, float *c, size_t ldc,
              const float *bias, int act, float slope);
+/* The same driver with a given table (FP32 or BF16, kernels.h), and the BF16
+   GEMM with the BF16 table in use (myl_bf16_kernels_get): FP32 operands
+   rounded to BF16 while packed, FP32 accumulation; bias and act as above
+   except softmax (not supported by the BF16 tables). */
+int myl_gemm_with(const myl_kernels *kt, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+                  const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                  const float *bias, int act, float slope);
+int myl_gemm_bf16(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                  const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                  const float *bias, int act, float slope);
+/* The GEMM argument checks of myelin_sgemm (transposes, NULL operands,
+   leading dimensions, extents), with fn naming the caller in the message. */
+int myl_check_gemm(const char *fn, int ta, int tb, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                   const float *b, size_t ldb, const float *c, size_t ldc);
 /* The cache blocking the driver uses with a kernel table (for `myelin info`). */
 typedef struct { size_t mc, kc, nc; } myl_blocking;
 void myl_gemm_blocking(const myl_kernels *k, myl_blocking *out);

@@ -44,7 +44,9 @@ const char *myelin_version(void);
 
 /* ------------------------------------------------- CPU, ISA paths, threads */
 
-/* "scalar", "avx2", "avx512" or "neon": the kernel path in use. */
+/* "scalar", "avx2", "avx512" or "neon": the kernel path in use
+   (myelin_set_isa also takes "avx512bf16": the avx512 path, and the BF16
+   GEMM on AVX512-BF16, failing where the CPU lacks it). */
 const char *myelin_isa(void);
 /* Force one path; MYELIN_EUNSUPPORTED (with a message naming what this CPU
    supports) if this CPU or build lacks it. "auto" picks the fastest again. */
@@ -71,6 +73,39 @@ typedef enum { MYELIN_NOTRANS = 0, MYELIN_TRANS = 1 } myelin_transpose;
 int myelin_sgemm(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, size_t k,
                  float alpha, const float *a, size_t lda, const float *b, size_t ldb,
                  float beta, float *c, size_t ldc);
+
+/* --------------------------------------------------------------- BF16 GEMM */
+
+/* Row-major C = alpha * op(A) * op(B) + beta * C with BF16 products: every
+   element of A and B is rounded to BF16 (round to nearest even; a NaN stays
+   NaN, overflow gives inf, FP32 subnormals give zero, as vcvtne2ps2bf16
+   does) as it is packed, each product of two BF16 values
+   is exact in FP32, and the products are summed in FP32 and C is FP32.
+   Arguments, statuses and BLAS semantics as myelin_sgemm (beta == 0: C not
+   read; k == 0: C = beta * C), and the same bytes for any thread count (K is
+   never split).
+   Why FP32 operands rather than BF16 arrays: training keeps FP32 master
+   weights and FP32 activations, and the GEMM packs (copies) its operands
+   anyway, so rounding while packing costs nothing extra and spares the
+   caller a BF16 copy of every operand, its memory and a second pass.
+   Paths: AVX512-BF16 (vdpbf16ps; Zen 4, Zen 5, Intel Cooper Lake and later)
+   when the ISA path in use is avx512 and the CPU has it; otherwise a scalar
+   emulation that computes what vdpbf16ps computes, bit for bit (each pair's
+   second product added first, each sum rounded once, subnormal sums flushed
+   to zero), much slower but the same bytes (a NaN result is NaN on both,
+   its sign and payload may differ).
+   MYELIN_ISA=avx512bf16 (or myelin_set_isa) insists on the hardware path;
+   "amx" is detected and reported but has no kernel in this build. */
+int myelin_gemm_bf16(myelin_transpose ta, myelin_transpose tb, size_t m, size_t n, size_t k,
+                     float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                     float beta, float *c, size_t ldc);
+/* The BF16 path myelin_gemm_bf16 uses: "avx512bf16", "emulated", or "none"
+   (MYELIN_ISA names a path this CPU lacks). */
+const char *myelin_bf16_path(void);
+/* y[i] = x[i] rounded to BF16 as myelin_gemm_bf16 rounds (the BF16 bits),
+   and back (exact). x and y must not overlap. */
+int myelin_f32_to_bf16(size_t n, const float *x, uint16_t *y);
+int myelin_bf16_to_f32(size_t n, const uint16_t *x, float *y);
 
 /* ------------------------------------------------- activations and losses */
 

@@ -73,6 +73,13 @@ typedef struct {
     unsigned mr, nr;           /* GEMM micro-tile */
     unsigned mr_narrow;        /* rows a gemm_ukr call may take when n <= nr/2 and A is not packed (0: mr) */
     unsigned pack_elem_size;   /* bytes per packed element */
+    /* 1: a BF16 table (pack_elem_size 2): operands packed in K pairs with the
+       layouts of kernels/bf16.h, the micro-kernel reading the A panel as
+       32-bit pairs A(i, pair q) = pa[i*rsa + q*csa] and B as pair q of
+       column j = pb[q*ldpb + j], k still counted in elements. Such tables
+       fill only the GEMM fields (no bt kernel, no softmax: the BF16 GEMM
+       passes neither). */
+    unsigned pairs;
     myl_gemm_ukr_fn gemm_ukr;
     /* Optional (NULL: none), FP32: the same contract but with op(B) stored
        transposed and read in place, B(p,j) = pb[j*ldpb + p] (only columns
@@ -105,6 +112,16 @@ extern const myl_kernels myl_kernels_avx512;
 #endif
 #if defined(MYL_HAVE_NEON)
 extern const myl_kernels myl_kernels_neon;
+#endif
+/* BF16 GEMM tables: the scalar one computes what vdpbf16ps does, bit for
+   bit (kernels/bf16.h), with the same tile so the driver's blocking, and so
+   the bytes, are the same. */
+#define MYL_BF16_MR 12
+#define MYL_BF16_NR 32
+#define MYL_BF16_MR_NARROW 24 /* rows per call when n <= 16 and A is packed by rows */
+extern const myl_kernels myl_kernels_bf16_scalar;
+#if defined(MYL_HAVE_AVX512BF16)
+extern const myl_kernels myl_kernels_bf16_avx512;
 #endif
 
 #endif
