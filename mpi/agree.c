@@ -197,13 +197,22 @@ int myl_ctx_open(MPI_Comm comm, double timeout, myl_mpi_ctx *c)
                         "engine's OpenMP threads need MPI_THREAD_FUNNELED (MPI_Init_thread)");
     /* our own communicator: our messages never meet the caller's, and its
        errors come back to us instead of aborting (MPI_ERRORS_RETURN) */
-    int err = MPI_Comm_dup(comm, &c->comm);
-    if (err != MPI_SUCCESS)
-        return myl_fail(MYELIN_EIO, "myelin_train_mpi: MPI_Comm_dup failed (error %d)", err);
-    MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(c->comm, &c->rank);
-    MPI_Comm_size(c->comm, &c->size);
+    MPI_Comm_rank(comm, &c->rank);
+    MPI_Comm_size(comm, &c->size);
     c->timeout = timeout;
+    /* non-blocking, with the deadline: a rank that never comes (it failed
+       or stopped before this call) must not hang the others here either */
+    MPI_Request req;
+    c->comm = comm; /* for the messages of myl_mpi_wait */
+    int err = MPI_Comm_idup(comm, &c->comm, &req);
+    int st = myl_mpi_check(c, err, "the duplication of the communicator");
+    if (!st)
+        st = myl_mpi_wait(c, &req, "the duplication of the communicator");
+    if (st) {
+        c->comm = MPI_COMM_NULL;
+        return st;
+    }
+    MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
     return MYELIN_OK;
 }
 

@@ -7,6 +7,7 @@
 #include "myelin_mpi.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,23 @@ static void on_term(int sig)
     n += strlen(tail);
     (void)!write(STDERR_FILENO, msg, n);
     _exit(128 + sig);
+}
+
+/* One line on stderr in one write, so that the ranks' lines do not mix:
+   "myelin-mpi train [rank R/N]: message". Returns 1 (the exit status). */
+static int rank_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int rank_error(const char *fmt, ...)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof line, "myelin-mpi %s: ", cmd);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    size_t len = strlen(line);
+    line[len++] = '\n';
+    (void)!write(STDERR_FILENO, line, len);
+    return 1;
 }
 
 static double now(void)
@@ -199,17 +217,17 @@ static int cmd_train_mpi(int argc, char **argv)
         cli_choice(cmd, "prep", prep, prep_names, 4, &prep_i))
         return 2;
     if (scale + standardize > 1 || ((scale || standardize) && prep_i != 0))
-        return cli_error(cmd, "choose one of --prep, --scale, --standardize"), 2;
+        return rank_error("choose one of --prep, --scale, --standardize"), 2;
     prep_i = scale ? 2 : standardize ? 3 : prep_i;
     if (val != 0)
-        return cli_error(cmd, "--val: a validation split is not supported with MPI (%s); use --test",
-                         myelin_strerror(MYELIN_EUNSUPPORTED)), 2;
+        return rank_error("--val: a validation split is not supported in MPI training (MYELIN_EUNSUPPORTED); "
+                          "evaluate on --test instead"), 2;
     if (seed < 0)
-        return cli_error(cmd, "--seed: %ld < 0", seed), 2;
+        return rank_error("--seed: %ld < 0", seed), 2;
     if (myelin_set_leaky_slope(slope))
-        return cli_error(cmd, "--leaky-slope: %s", myelin_last_error()), 2;
+        return rank_error("--leaky-slope: %s", myelin_last_error()), 2;
     if (myelin_mpi_set_chunk(chunk) || myelin_mpi_set_timeout(timeout))
-        return cli_error(cmd, "--chunk/--timeout: %s", myelin_last_error()), 2;
+        return rank_error("--chunk/--timeout: %s", myelin_last_error()), 2;
     if (cli_apply_machine(cmd, &m))
         return 1;
     to.opt = (myelin_optimizer)opt_i;
@@ -253,7 +271,7 @@ static int cmd_train_mpi(int argc, char **argv)
     }
     rc = 1;
     if (myelin_mpi_agree(MPI_COMM_WORLD, st, why)) {
-        cli_error(cmd, "%s", myelin_last_error());
+        rank_error("%s", myelin_last_error());
         goto out;
     }
     if (hist)
@@ -280,19 +298,18 @@ static int cmd_train_mpi(int argc, char **argv)
     const double wall = now() - t0;
     if (st == MYELIN_EIO) {
         /* the exchange failed: the communicator is unusable, end the job */
-        fprintf(stderr, "myelin-mpi train: rank %d of %d: %s; ending the job\n", rank, nranks, myelin_last_error());
-        fflush(stderr);
+        rank_error("%s; ending the job", myelin_last_error());
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     if (st) {
-        cli_error(cmd, "%s", myelin_last_error());
+        rank_error("%s", myelin_last_error());
         goto out;
     }
     if (rank == 0) {
         double tl = NAN, ta = NAN;
         myelin_dataset tev = myelin_data_view(&te);
         if (have_test && myelin_evaluate(net, &tev, &tl, &ta))
-            cli_error(cmd, "test: %s", myelin_last_error());
+            rank_error("test: %s", myelin_last_error());
         const double sps = pg.train_seconds > 0 ? (double)pg.samples / pg.train_seconds : NAN;
         if (json) {
             printf("{\"final\":true,");
@@ -314,13 +331,13 @@ static int cmd_train_mpi(int argc, char **argv)
     rc = 0;
     if (rank == 0 && save) {
         if (myelin_net_save(net, save))
-            rc = cli_error(cmd, "--save: %s", myelin_last_error());
+            rc = rank_error("--save: %s", myelin_last_error());
         else if (!json && !quiet)
             printf("saved %s\n", save);
     }
 out:
     if (hist && fclose(hist) != 0 && rc == 0)
-        rc = cli_error(cmd, "--history %s: write error", history);
+        rc = rank_error("--history %s: write error", history);
     myelin_net_free(net);
     myelin_data_free(&tr);
     myelin_data_free(&te);
