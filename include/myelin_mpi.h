@@ -40,8 +40,9 @@ extern "C" {
    least MPI_THREAD_FUNNELED; call from the main thread). */
 int myelin_train_mpi(myelin_net *net, const myelin_dataset *train, const myelin_train_opts *opts, MPI_Comm comm);
 
-/* Rows per chunk for the next calls (0: the default, ceil(B / 8) with B the
-   minibatch). The trained bytes depend on it, not on the number of ranks. */
+/* Rows per chunk for the next calls (0: the default, 32, or the minibatch B
+   if smaller; at most B / chunk ranks have work). The trained bytes depend on
+   it, not on the number of ranks. */
 int myelin_mpi_set_chunk(size_t rows);
 /* Seconds a rank waits for the others in one exchange before giving up
    (default 60; > 0). */

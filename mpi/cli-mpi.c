@@ -123,8 +123,8 @@ static void print_profiles(void)
     for (int k = 0; k < nranks; k++) {
         const myelin_mpi_profile *q = &all[k];
         const double st = q->steps ? (double)q->steps : 1.0;
-        printf("rank %-3d (%d thread%s)          %8.3f  %8.3f  %6.3f  %6.3f  %5.3f  %5.3f  %11.2f  %12.3f\n", k,
-               q->threads, q->threads == 1 ? ") " : "s)", 1e3 * q->compute / st, 1e3 * q->exchange / st,
+        printf("rank %-3d (%d thread%s)        %8.3f  %8.3f  %6.3f  %6.3f  %5.3f  %5.3f  %11.2f  %12.3f\n", k,
+               q->threads, q->threads == 1 ? " " : "s", 1e3 * q->compute / st, 1e3 * q->exchange / st,
                1e3 * q->reduce / st, 1e3 * q->update / st, 1e3 * q->other / st, 1e3 * q->total / st,
                (double)q->chunks / st, q->bytes_sent / st / 1e6);
     }
@@ -189,7 +189,7 @@ static int cmd_train_mpi(int argc, char **argv)
         {"dropconnect", OPT_STR, &no.dropconnect, "P[,P...]", "not supported with MPI"},
         {"epochs", OPT_SIZE, &to.epochs, "N", "passes over the training rows"},
         {"batch", OPT_SIZE, &to.batch, "N", "global minibatch size, over all ranks (>= rows: full batch)"},
-        {"chunk", OPT_SIZE, &chunk, "N", "rows per chunk, the unit ranks share (0: batch/8 rounded up)"},
+        {"chunk", OPT_SIZE, &chunk, "N", "rows per chunk, the unit ranks share (0: 32, or the batch if smaller)"},
         {"timeout", OPT_FLOAT, &timeout, "S", "seconds a rank waits for the others before giving up"},
         {"no-shuffle", OPT_FLAG, &no_shuffle, NULL, "keep the order of the rows"},
         {"seed", OPT_INT, &seed, "N", "initialisation, shuffling, dropout"},
@@ -284,7 +284,7 @@ static int cmd_train_mpi(int argc, char **argv)
                tr.x_u8 ? "bytes" : "floats", tr.n_classes, prep_i == 2 ? " (scaled)" : prep_i == 3 ? " (standardized)" : "");
         if (have_test)
             printf(", %zu test", te.rows);
-        const size_t B = to.batch < tr.rows ? to.batch : tr.rows, C = chunk ? (chunk < B ? chunk : B) : (B + 7) / 8;
+        const size_t B = to.batch < tr.rows ? to.batch : tr.rows, C = chunk ? (chunk < B ? chunk : B) : (B < 32 ? B : 32);
         printf("\ntraining: %s lr %g, batch %zu in chunks of %zu rows, %zu epochs, %d ranks x %d threads, %s kernels\n",
                opt_names[opt_i], (double)to.lr, to.batch, C, to.epochs, nranks, myelin_num_threads(), myelin_isa());
         fflush(stdout);

@@ -28,5 +28,7 @@ int myl_ctx_open(MPI_Comm comm, double timeout, myl_mpi_ctx *c);
 void myl_ctx_close(myl_mpi_ctx *c, int healthy);
 
 double myl_mpi_timeout(void);
+/* Rows per chunk for a minibatch of B rows. */
+size_t myl_mpi_chunk(size_t B);
 
 #endif

@@ -38,7 +38,7 @@ awk 'BEGIN { s = 12345; print "f1,f2,f3,f4,f5,f6,f7,f8,f9,f10,f11,f12,label";
       line = line sprintf("%.4f,", v); t += (j % 3 == 0 ? v : -0.5 * v) }
     print line (t > 0.4 ? 2 : t < -0.4 ? 0 : 1) } }' > "$T/d.csv"
 
-COMMON="--data csv:$T/d.csv --layers 12,24:relu:dropout=0.1,16:tanh,3:softmax --dropout 0.2 --batch 40 --epochs 3 --quiet"
+COMMON="--data csv:$T/d.csv --layers 12,24:relu:dropout=0.1,16:tanh,3:softmax --dropout 0.2 --batch 40 --chunk 8 --epochs 3 --quiet"
 run() {  # run NAME NP THREADS ARGS...: the model in $T/NAME.myl
     local name=$1 np=$2 th=$3; shift 3
     timeout 60 $MPI -np "$np" "$X" train "$@" --threads "$th" --save "$T/$name.myl" >"$T/$name.out" 2>&1
