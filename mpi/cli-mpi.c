@@ -118,13 +118,13 @@ static void print_profiles(void)
     MPI_Gather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, 0, MPI_COMM_WORLD);
     if (rank != 0 || !all)
         return;
-    printf("\nprofile per rank (ms per step)  compute  exchange  reduce  update  other   step  chunks/step  "
+    printf("\nprofile (ms per step)  threads   compute  exchange  reduce  update  other    step  chunks/step  "
            "MB sent/step\n");
     for (int k = 0; k < nranks; k++) {
         const myelin_mpi_profile *q = &all[k];
         const double st = q->steps ? (double)q->steps : 1.0;
-        printf("rank %-3d (%d thread%s)        %8.3f  %8.3f  %6.3f  %6.3f  %5.3f  %5.3f  %11.2f  %12.3f\n", k,
-               q->threads, q->threads == 1 ? " " : "s", 1e3 * q->compute / st, 1e3 * q->exchange / st,
+        printf("rank %-3d              %7d  %8.3f  %8.3f  %6.3f  %6.3f  %5.3f  %6.3f  %11.2f  %12.3f\n", k,
+               q->threads, 1e3 * q->compute / st, 1e3 * q->exchange / st,
                1e3 * q->reduce / st, 1e3 * q->update / st, 1e3 * q->other / st, 1e3 * q->total / st,
                (double)q->chunks / st, q->bytes_sent / st / 1e6);
     }

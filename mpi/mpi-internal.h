@@ -70,6 +70,7 @@ typedef struct {
    naming this rank, what (e.g. "the gradient exchange of epoch 2, minibatch
    7") and the cause. */
 int myl_mpi_wait(const myl_mpi_ctx *c, MPI_Request *req, const char *what);
+int myl_mpi_waitall(const myl_mpi_ctx *c, int n, MPI_Request *req, const char *what);
 /* MPI status err of a call, as above; MYELIN_OK when err is MPI_SUCCESS. */
 int myl_mpi_check(const myl_mpi_ctx *c, int err, const char *what);
 
