@@ -117,14 +117,18 @@ $(B)/examples/%: examples/%.c $(B)/libmyelin.a include/myelin.h
 # command over MPI, a program of its own so that build/myelin is the same
 # binary with or without Open MPI installed.
 MPICC ?= mpicc
-MPI_LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,mpi/chunk-grad.c mpi/tree.c mpi/exchange.c mpi/agree.c mpi/train-mpi.c)
+MPI_LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,mpi/chunk-grad.c mpi/tree.c mpi/exchange.c mpi/agree.c mpi/settings.c mpi/train-mpi.c)
 MPI_CLI_OBJ := $(patsubst %.c,$(B)/obj/%.o,mpi/cli-mpi.c mpi/cli-mpi-net.c cli/options.c cli/dataset.c)
-mpi: $(B)/libmyelin_mpi.so $(B)/myelin-mpi
+mpi: $(B)/libmyelin_mpi.so $(B)/myelin-mpi $(B)/mpi-api-test
 $(B)/obj/mpi/%.o: mpi/%.c
 	@mkdir -p $(dir $@)
 	$(MPICC) $(CFLAGS) -Icli -Impi -MMD -MP -c $< -o $@
 $(B)/libmyelin_mpi.so: $(MPI_LIB_OBJ) $(LIB_OBJ) myelin.map
 	$(MPICC) -shared -o $@ $(MPI_LIB_OBJ) $(LIB_OBJ) -Wl,--version-script=myelin.map -Wl,-soname,libmyelin_mpi.so.0 $(LDLIBS)
+	ln -sf libmyelin_mpi.so $(B)/libmyelin_mpi.so.0
+# The API's test program, against the shared library (tests/phase-mpi.sh).
+$(B)/mpi-api-test: tests/mpi/api.c $(B)/libmyelin_mpi.so include/myelin_mpi.h
+	$(MPICC) $(CFLAGS) -o $@ $< -L$(B) -lmyelin_mpi -Wl,-rpath,'$$ORIGIN'
 $(B)/myelin-mpi: $(MPI_CLI_OBJ) $(MPI_LIB_OBJ) $(B)/libmyelin.a
 	$(MPICC) -o $@ $(MPI_CLI_OBJ) $(MPI_LIB_OBJ) $(B)/libmyelin.a $(LDLIBS)
 

@@ -28,7 +28,12 @@ int myl_ctx_open(MPI_Comm comm, double timeout, myl_mpi_ctx *c);
 void myl_ctx_close(myl_mpi_ctx *c, int healthy);
 
 double myl_mpi_timeout(void);
-/* Rows per chunk for a minibatch of B rows. */
+/* Rows per chunk for a minibatch of B rows (settings.c). */
 size_t myl_mpi_chunk(size_t B);
+
+/* myelin_train_mpi's own checks of its arguments, before the agreement. */
+int myl_mpi_check_args(const myelin_net *net, const myelin_dataset *d, const myelin_train_opts *o);
+/* Keeps a run's profile for myelin_mpi_last_profile. */
+void myl_mpi_store_profile(const myelin_mpi_profile *p);
 
 #endif

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# MPI training (issue 18), end to end with build/myelin-mpi: the model file is
+# MPI training (issue 18), end to end with build/myelin-mpi and the C API
+# (tests/mpi/api.c): the model file is
 # byte-identical on 1, 2 and 3 ranks x 1 and 2 threads (SGD, momentum, Adam,
 # dropout; other activations and losses; byte and float data; once over TCP
 # on the loopback interface), and the faults: a bad data path on one rank,
@@ -84,6 +85,22 @@ same "over TCP on loopback (btl self,tcp on lo): 2 ranks = 1" adam-1-1 tcp-2
 if [ -s "$T/sgd-1-1.myl" ] && build/myelin eval --model "$T/sgd-1-1.myl" --data "csv:$T/d.csv" >"$T/eval.out" 2>&1; then
     ok "the saved model loads and evaluates with build/myelin eval"
 else bad "build/myelin eval of the MPI model"; cat "$T/eval.out"; fi
+
+# The C API (tests/mpi/api.c against build/libmyelin_mpi.so) on 1, 2 and 3 ranks.
+for np in 1 2 3; do
+    timeout 60 $MPI -np "$np" build/mpi-api-test >"$T/api-$np.out" 2>&1
+    rc=$?
+    while read -r line; do
+        case "$line" in
+            "ok   "*) ok "API, $np rank(s): ${line#ok   }" ;;
+            FAIL*) bad "API, $np rank(s): ${line#FAIL }" ;;
+        esac
+    done <"$T/api-$np.out"
+    [ "$rc" -eq 0 ] || bad "API, $np rank(s): exit $rc"
+done
+w1=$(grep '^weights' "$T/api-1.out"); w2=$(grep '^weights' "$T/api-2.out"); w3=$(grep '^weights' "$T/api-3.out")
+[ -n "$w1" ] && [ "$w1" = "$w2" ] && [ "$w1" = "$w3" ] && ok "API: the same weights on 1, 2 and 3 ranks" ||
+    bad "API: weights differ across rank counts ($w1 / $w2 / $w3)"
 
 # ---- faults. Each run under a deadline; the model file must stay as it was.
 echo "an older model" > "$T/keep.myl"
