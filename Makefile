@@ -8,6 +8,7 @@
 #   make CROSS=aarch64-linux-gnu-   the library for 64-bit Arm into build-aarch64/
 #   make install PREFIX=/usr/local
 #   make PROFILE=1            frame pointers and symbols for perf
+#   make mpi                  build/libmyelin_mpi.so and build/myelin-mpi (needs mpicc: Open MPI)
 
 PREFIX   ?= /usr/local
 CROSS    ?=
@@ -76,7 +77,7 @@ EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 TEST_SRC := tests/harness.c $(wildcard tests/kernels/*.c) $(wildcard tests/engine/*.c)
 KTEST_SRC := tests/harness.c $(wildcard tests/kernels/*.c)
 
-.PHONY: all lib test bench asan install clean cross-test setup fuzz
+.PHONY: all lib test bench asan install clean cross-test setup fuzz mpi
 all: lib $(B)/myelin $(B)/myelin.1 $(EXAMPLES)
 lib: $(B)/libmyelin.a $(B)/libmyelin.so $(B)/myelin.pc
 
@@ -114,6 +115,27 @@ endif
 $(B)/examples/%: examples/%.c $(B)/libmyelin.a include/myelin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libmyelin.a $(LDLIBS)
+
+# MPI training (issue 18), only on demand (`make mpi`; tests/phase-mpi.sh runs
+# it): libmyelin_mpi.so is the whole engine plus myelin_train_mpi, so that
+# libmyelin.so itself never depends on MPI; myelin-mpi is the tool's train
+# command over MPI, a program of its own so that build/myelin is the same
+# binary with or without Open MPI installed.
+MPICC ?= mpicc
+MPI_LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,mpi/chunk-grad.c mpi/tree.c mpi/exchange.c mpi/agree.c mpi/settings.c mpi/train-mpi.c)
+MPI_CLI_OBJ := $(patsubst %.c,$(B)/obj/%.o,mpi/cli-mpi.c mpi/cli-mpi-net.c cli/options.c cli/dataset.c)
+mpi: $(B)/libmyelin_mpi.so $(B)/myelin-mpi $(B)/mpi-api-test
+$(B)/obj/mpi/%.o: mpi/%.c
+	@mkdir -p $(dir $@)
+	$(MPICC) $(CFLAGS) -Icli -Impi -MMD -MP -c $< -o $@
+$(B)/libmyelin_mpi.so: $(MPI_LIB_OBJ) $(LIB_OBJ) myelin.map
+	$(MPICC) -shared -o $@ $(MPI_LIB_OBJ) $(LIB_OBJ) -Wl,--version-script=myelin.map -Wl,-soname,libmyelin_mpi.so.0 $(LDLIBS)
+	ln -sf libmyelin_mpi.so $(B)/libmyelin_mpi.so.0
+# The API's test program, against the shared library (tests/phase-mpi.sh).
+$(B)/mpi-api-test: tests/mpi/api.c $(B)/libmyelin_mpi.so include/myelin_mpi.h
+	$(MPICC) $(CFLAGS) -o $@ $< -L$(B) -lmyelin_mpi -Wl,-rpath,'$$ORIGIN'
+$(B)/myelin-mpi: $(MPI_CLI_OBJ) $(MPI_LIB_OBJ) $(B)/libmyelin.a
+	$(MPICC) -o $@ $(MPI_CLI_OBJ) $(MPI_LIB_OBJ) $(B)/libmyelin.a $(LDLIBS)
 
 # The test runner: every tests/**/*.c registers its tests (see tests/harness.h).
 ifeq ($(ARCH),aarch64)

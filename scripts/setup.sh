@@ -7,8 +7,9 @@ what=${1:-test}
 
 # Build and test: compiler with OpenMP, hwloc, zlib, the Arm cross compiler
 # and qemu (the NEON path is tested under emulation), clang (libFuzzer),
-# the Fashion-MNIST data (end-to-end checks).
-pkgs="gcc g++ make libhwloc-dev zlib1g-dev pkg-config groff-base gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user clang dataset-fashion-mnist"
+# the Fashion-MNIST data (end-to-end checks), Open MPI (the MPI training:
+# build/myelin-mpi, tests/phase-mpi.sh).
+pkgs="gcc g++ make libhwloc-dev zlib1g-dev pkg-config groff-base gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user clang dataset-fashion-mnist openmpi-bin libopenmpi-dev"
 if [ "$what" = bench ]; then
     # Peers and plotting for the benchmark suite.
     pkgs="$pkgs libbenchmark-dev libopenblas-dev libdnnl-dev libblis-dev libxsmm-dev python3-matplotlib python3-numpy python3-torch"
