@@ -80,7 +80,7 @@ EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 TEST_SRC := tests/harness.c $(wildcard tests/kernels/*.c) $(wildcard tests/engine/*.c)
 KTEST_SRC := tests/harness.c $(wildcard tests/kernels/*.c)
 
-.PHONY: all lib blas test bench asan install clean cross-test setup fuzz
+.PHONY: all lib blas blas-tests test bench asan install clean cross-test setup fuzz
 all: lib blas $(B)/myelin $(B)/myelin.1 $(EXAMPLES)
 lib: $(B)/libmyelin.a $(B)/libmyelin.so $(B)/libmyelin.so.0 $(B)/myelin.pc
 blas: $(B)/libmyelin_blas.so $(B)/libmyelin_blas.so.0 $(if $(SYSTEM_BLAS),$(B)/blas-wrap/libblas.so.3)
@@ -119,6 +119,18 @@ $(B)/blas-wrap/libblas.so.3: $(BLAS_OBJ) $(B)/libmyelin.a blas/blas.map
 	$(CC) -shared -o $@ $(BLAS_OBJ) $(B)/libmyelin.a -Wl,--version-script=blas/blas.map \
 	    -Wl,-soname,libblas.so.3 -Wl,--no-as-needed $(B)/blas-wrap/stub.so $(LDLIBS)
 	rm -f $(B)/blas-wrap/stub.so
+
+# The BLAS tests' programs (tests/phase-blas.sh): linked -L$(B) -lmyelin_blas
+# as a user would; statically for Arm, to run under qemu without a sysroot.
+BLAS_TESTS := $(B)/blas-tests/test_blas_map $(B)/blas-tests/test_blas_default
+blas-tests: $(BLAS_TESTS)
+$(B)/blas-tests/%: tests/blas/%.c tests/blas/blas_abi.h $(if $(filter aarch64,$(ARCH)),$(BLAS_OBJ) $(B)/libmyelin.a,$(B)/libmyelin_blas.so $(B)/libmyelin_blas.so.0)
+	@mkdir -p $(dir $@)
+ifeq ($(ARCH),aarch64)
+	$(CC) -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -static -o $@ $< $(BLAS_OBJ) $(B)/libmyelin.a $(LDLIBS)
+else
+	$(CC) -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -o $@ $< -L$(B) -lmyelin_blas -lm
+endif
 
 $(B)/myelin.pc: myelin.pc.in Makefile
 	@mkdir -p $(B)
