@@ -127,9 +127,9 @@ blas-tests: $(BLAS_TESTS)
 $(B)/blas-tests/%: tests/blas/%.c tests/blas/blas_abi.h $(if $(filter aarch64,$(ARCH)),$(BLAS_OBJ) $(B)/libmyelin.a,$(B)/libmyelin_blas.so $(B)/libmyelin_blas.so.0)
 	@mkdir -p $(dir $@)
 ifeq ($(ARCH),aarch64)
-	$(CC) -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -static -o $@ $< $(BLAS_OBJ) $(B)/libmyelin.a $(LDLIBS)
+	$(CC) -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -static -pthread -o $@ $< $(BLAS_OBJ) $(B)/libmyelin.a $(LDLIBS)
 else
-	$(CC) -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -o $@ $< -L$(B) -lmyelin_blas -lm
+	$(CC) -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -o $@ $< -L$(B) -lmyelin_blas -lm -pthread
 endif
 
 $(B)/myelin.pc: myelin.pc.in Makefile

@@ -29,6 +29,12 @@ void myl_blas_sgemm_cm(char ta, char tb, int m, int n, int k, float alpha, const
 /* Thread count from MYELIN_NUM_THREADS, then OMP_NUM_THREADS, then the
    physical cores; applied once, on the first call. */
 void myl_blas_init(void);
+/* The pool (blas/pool.c): sized once by myl_blas_init; a row-major product
+   split over it, or run on the calling thread (small products, inside an
+   OpenMP region, pool in use). Returns Myelin's status. */
+void myl_blas_pool_init(int threads);
+int myl_blas_gemm_rm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                     const float *b, size_t ldb, float beta, float *c, size_t ldc);
 /* A status Myelin returned although the arguments were valid (ENOMEM,
    EUNSUPPORTED): printed once per status to stderr with Myelin's message. */
 void myl_blas_report_failure(int status);

@@ -8,23 +8,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* MYELIN_NUM_THREADS is read by the library itself; when it is not set, a
-   program run the usual BLAS way (OMP_NUM_THREADS=1 python ...) gets what it
-   asked for. OMP_NUM_THREADS may be a list for nested levels: the first
-   value is the outer team's. Neither: one thread per physical core (Myelin's
-   default). */
+/* The pool's size: MYELIN_NUM_THREADS (read by the library itself), else
+   OMP_NUM_THREADS, so that a program run the usual BLAS way
+   (OMP_NUM_THREADS=1 python ...) gets what it asked for (a list for nested
+   levels: the first value is the outer one), else one thread per physical
+   core (Myelin's default). The library's own copy of Myelin then runs
+   single-threaded: the pool splits the products (blas/pool.c). */
 static void init_once(void)
 {
+    int threads = myelin_num_threads();
     const char *e = getenv("MYELIN_NUM_THREADS");
-    if (e && *e)
-        return;
-    e = getenv("OMP_NUM_THREADS");
-    if (!e || !*e)
-        return;
-    char *end;
-    long v = strtol(e, &end, 10);
-    if (end != e && (*end == 0 || *end == ',') && v > 0 && v <= 4096)
-        myelin_set_num_threads((int)v);
+    const char *o = getenv("OMP_NUM_THREADS");
+    if (!(e && *e) && o && *o) {
+        char *end;
+        long v = strtol(o, &end, 10);
+        if (end != o && (*end == 0 || *end == ',') && v > 0 && v <= 4096)
+            threads = (int)v;
+    }
+    myelin_set_num_threads(1);
+    myl_blas_pool_init(threads);
 }
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;

@@ -51,9 +51,9 @@ void myl_blas_sgemm_cm(char ta, char tb, int m, int n, int k, float alpha, const
        status can only report ENOMEM (packing buffers) or EUNSUPPORTED
        (MYELIN_ISA naming a path this CPU lacks): BLAS has no way to return
        either, so the message goes where xerbla's would. */
-    int st = myelin_sgemm(notb ? MYELIN_NOTRANS : MYELIN_TRANS, nota ? MYELIN_NOTRANS : MYELIN_TRANS,
-                          (size_t)n, (size_t)m, (size_t)k, alpha, b, (size_t)ldb, a, (size_t)lda, beta, c,
-                          (size_t)ldc);
+    int st = myl_blas_gemm_rm(notb ? MYELIN_NOTRANS : MYELIN_TRANS, nota ? MYELIN_NOTRANS : MYELIN_TRANS,
+                              (size_t)n, (size_t)m, (size_t)k, alpha, b, (size_t)ldb, a, (size_t)lda, beta, c,
+                              (size_t)ldc);
     if (st)
         myl_blas_report_failure(st);
 }

@@ -133,6 +133,11 @@ if [ "$cores" -ge 2 ]; then
 else
     skip "thread count: one CPU"
 fi
+h1=$(MYELIN_NUM_THREADS=1 LD_LIBRARY_PATH=$B "$B/blas-tests/test_blas_map" bytes)
+h2=$(MYELIN_NUM_THREADS=2 LD_LIBRARY_PATH=$B "$B/blas-tests/test_blas_map" bytes)
+h3=$(MYELIN_NUM_THREADS=3 LD_LIBRARY_PATH=$B "$B/blas-tests/test_blas_map" bytes)
+[ -n "$h1" ] && [ "$h1" = "$h2" ] && [ "$h1" = "$h3" ] &&
+    ok "the same bytes on 1, 2 and 3 threads ($h1)" || bad "bytes differ with the thread count: 1: $h1, 2: $h2, 3: $h3"
 
 # --- NumPy: float32 products preloaded and through the wrapper, against stock ---
 if "$PY" -c 'import numpy' 2>/dev/null; then

@@ -7,10 +7,13 @@
  * reference; A, B and C's padding must stay untouched.
  * `test_blas_map` runs everything and ends with "N passed, N failed";
  * `test_blas_map threads` prints how many threads a large product left in
- * the process (tests/phase-blas.sh checks OMP_NUM_THREADS is followed). */
+ * the process (tests/phase-blas.sh checks OMP_NUM_THREADS is followed);
+ * `test_blas_map bytes` prints a hash of the bytes of products of every
+ * size class (the same for any thread count, checked by the phase). */
 #include "blas_abi.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -318,8 +321,68 @@ static int task_count(void)
     return n;
 }
 
+/* A product big enough to be split, computed in place into c (row-major). */
+static void big_product(int m, int n, int k, int ta, float *c)
+{
+    static float *a, *b;
+    if (!a) {
+        a = fill(1024 * 1024);
+        b = fill(1024 * 1024);
+    }
+    cblas_sgemm(RowMajor, ta ? Trans : NoTrans, NoTrans, m, n, k, 0.75f, a, ta ? m : k, b, n, 0, c, n);
+}
+
+/* FNV-1a over the bytes of products that run on one thread, are split by
+   rows, or by columns. */
+static unsigned long long bytes_hash(void)
+{
+    const int s[][4] = {{7, 9, 11, 0}, {128, 64, 128, 0}, {300, 200, 700, 1}, {40, 900, 300, 0},
+                        {784, 128, 32, 1}, {1000, 10, 784, 0}, {24, 1000, 500, 1}};
+    unsigned long long h = 1469598103934665603ull;
+    float *c = malloc(1024 * 1024 * sizeof *c);
+    for (int i = 0; i < 7; i++) {
+        big_product(s[i][0], s[i][1], s[i][2], s[i][3], c);
+        const unsigned char *p = (const unsigned char *)c;
+        for (size_t j = 0; j < (size_t)s[i][0] * s[i][1] * sizeof *c; j++)
+            h = (h ^ p[j]) * 1099511628211ull;
+    }
+    free(c);
+    return h;
+}
+
+/* Host threads multiplying at once: each product as it is alone. */
+static float *conc_want;
+static void *conc_thread(void *arg)
+{
+    float *c = malloc(300 * 200 * sizeof *c);
+    int *bad = arg;
+    for (int r = 0; r < 10; r++) {
+        big_product(300, 200, 100, 1, c);
+        *bad += memcmp(c, conc_want, 300 * 200 * sizeof *c) != 0;
+    }
+    free(c);
+    return NULL;
+}
+static void concurrent_callers(void)
+{
+    conc_want = malloc(300 * 200 * sizeof *conc_want);
+    big_product(300, 200, 100, 1, conc_want);
+    pthread_t t[4];
+    int bad[4] = {0};
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, conc_thread, &bad[i]);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    check(bad[0] + bad[1] + bad[2] + bad[3] == 0, "4 host threads x 10 products at once: the bytes of one alone");
+    free(conc_want);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "bytes")) {
+        printf("bytes %016llx\n", bytes_hash());
+        return 0;
+    }
     if (argc > 1 && !strcmp(argv[1], "threads")) {
         int n = 600;
         float *a = fill((size_t)n * n), *b = fill((size_t)n * n), *c = fill((size_t)n * n);
@@ -332,6 +395,7 @@ int main(int argc, char **argv)
     hidden_lengths();
     fortran_errors();
     cblas_errors();
+    concurrent_callers();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
