@@ -88,6 +88,20 @@ def worker(impl, threads, level):
                 torch.from_numpy(np.ascontiguousarray(b.T)).T if tb else torch.from_numpy(b), torch.empty(m, n)
             f = lambda a=ta_, b=tb_, c=tc_: torch.mm(a, b, out=c)  # noqa: E731
         res[name] = timed(f, lv["sample"])
+    if impl == "numpy":
+        # The host's own BLAS threads beside this library's: a @ a.T goes to
+        # the system library's ssyrk, timed right after a product of ours
+        # (whose workers, if they spun, would hold the CPUs it needs).
+        x, w, c = rng.standard_normal((128, 784)).astype(np.float32), \
+            rng.standard_normal((784, 128)).astype(np.float32), np.empty((128, 128), np.float32)
+        y = rng.standard_normal((256, 784)).astype(np.float32)
+        t = []
+        for _ in range(300):
+            np.matmul(x, w, out=c)
+            t0 = time.perf_counter()
+            y @ y.T
+            t.append(time.perf_counter() - t0)
+        res["syrk_after_matmul"] = [statistics.median(t), min(t)]
     print(json.dumps(res))
 
 
@@ -213,6 +227,11 @@ def report(d):
         s, m = d["overhead"].get("stock", {}).get(k), d["overhead"].get("myelin", {}).get(k)
         if s and m:
             lines.append("| C, %s | %.1f | %.1f | %.2f |" % (k, s, m, m / s))
+    s, m = (d["gemm"].get("numpy/%s/t2" % lib, {}).get("syrk_after_matmul") for lib in ("stock", "myelin"))
+    if s and m:
+        lines += ["", "The system BLAS's own threads beside this library's: NumPy `y @ y.T` (OpenBLAS ssyrk, 256x784, "
+                  "2 threads) timed right after a 128x128x784 `matmul`: %.0f us with stock, %.0f us with Myelin "
+                  "preloaded (median of 300, median of rounds)." % (s * 1e6, m * 1e6)]
     if d["e2e"]:
         lines += ["", "Fashion-MNIST epoch, 784-128-64-10 batch 128 (bench/py_mlp.py; seconds, median):", "",
                   "| trainer | threads | stock | myelin | speed-up | accuracy stock / myelin |", "|---|---|---|---|---|---|"]
