@@ -22,9 +22,11 @@ void cblas_xerbla(int info, const char *rout, const char *form, ...);
 
 /* Column-major SGEMM with the reference argument checks (errors through
    xerbla_ as "SGEMM ", parameter numbers of the Fortran interface) and quick
-   returns; ta and tb are the Fortran characters ('N', 'T', 'C', any case). */
+   returns; ta and tb are the Fortran characters ('N', 'T', 'C', any case).
+   cblas: 0 for a Fortran caller, else the layout cblas_sgemm was given,
+   which an error report publishes in CBLAS_CallFromC and RowMajorStrg. */
 void myl_blas_sgemm_cm(char ta, char tb, int m, int n, int k, float alpha, const float *a, int lda,
-                       const float *b, int ldb, float beta, float *c, int ldc);
+                       const float *b, int ldb, float beta, float *c, int ldc, int cblas);
 
 /* Thread count from MYELIN_NUM_THREADS, then OMP_NUM_THREADS, then the
    physical cores; applied once, on the first call. */

@@ -2,10 +2,9 @@
  *
  * Why not Myelin's OpenMP teams: libgomp's idle workers spin (GOMP_SPINCOUNT,
  * fixed when libgomp loads, before this library can set it) and its barriers
- * spin without yielding. Preloaded into NumPy on a busy 2-CPU machine, a
- * two-thread 256x128x784 product measured a median of 3 GFLOP/s (300 when the
- * machine was quiet): the thread that finished first spun on the CPU its
- * partner needed. Here the library's copy of Myelin runs single-threaded and
+ * spin without yielding. Preloaded into NumPy on a busy 2-CPU machine, the
+ * thread that finished first spun on the CPU its partner needed (README:
+ * two-thread products a hundred times slower than on one thread). Here the library's copy of Myelin runs single-threaded and
  * this pool splits C into row (or column) blocks, one product per thread, so
  * the bytes stay those of one thread (Myelin's products give every element
  * the same operations in the same K order whatever the block). Workers spin
@@ -54,7 +53,8 @@ static struct {
     atomic_int pending;   /* workers still computing the current product */
     atomic_int busy;      /* a caller owns the pool */
     atomic_int status;    /* first failure of a worker */
-    int sleepers, started;
+    atomic_int sleepers;  /* workers asleep on wake (changed under lock) */
+    int started;
     unsigned start_gen;   /* gen when the workers were created */
     job j;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .gen = 0};
@@ -129,7 +129,8 @@ static void after_fork_child(void)
 {
     pthread_mutex_init(&pool.lock, NULL);
     pthread_cond_init(&pool.wake, NULL);
-    pool.sleepers = pool.started = 0;
+    atomic_store(&pool.sleepers, 0);
+    pool.started = 0;
     atomic_store(&pool.busy, 0);
     atomic_store(&pool.pending, 0);
 }
@@ -171,6 +172,14 @@ int myl_blas_gemm_rm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, 
     if (nthreads == 1 || work < 1e6 || omp_get_level() > 0 ||
         !atomic_compare_exchange_strong(&pool.busy, &zero, 1))
         return myelin_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    /* Waking a sleeping worker costs a futex wake and a trip through the
+       scheduler (several us on these VMs), about what a split saves on a
+       product under a few million multiply-adds (10-40 us on one thread):
+       those run on the calling thread unless the workers are still awake. */
+    if (work < 4e6 && atomic_load_explicit(&pool.sleepers, memory_order_relaxed) > 0) {
+        atomic_store(&pool.busy, 0);
+        return myelin_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
     size_t threads = (size_t)start_workers();
     /* Rows in blocks of 24 (a multiple of every path's tile height), else
        columns in blocks of 32, whichever gives every thread a part. */

@@ -16,7 +16,7 @@
 static int is(char c, char want) { return c == want || c == want + ('a' - 'A'); }
 
 void myl_blas_sgemm_cm(char ta, char tb, int m, int n, int k, float alpha, const float *a, int lda,
-                       const float *b, int ldb, float beta, float *c, int ldc)
+                       const float *b, int ldb, float beta, float *c, int ldc, int cblas)
 {
     myl_blas_init();
     const int nota = is(ta, 'N'), notb = is(tb, 'N');
@@ -40,17 +40,30 @@ void myl_blas_sgemm_cm(char ta, char tb, int m, int n, int k, float alpha, const
     else if (ldc < (m > 1 ? m : 1))
         info = 13;
     if (info) {
+        /* netlib's globals, set only while an error is reported: written on
+           every call (as netlib's cblas_sgemm does) they would be a data race
+           between host threads multiplying at once. */
+        if (cblas) {
+            CBLAS_CallFromC = 1;
+            RowMajorStrg = cblas == MYL_CBLAS_ROW_MAJOR;
+        }
         xerbla_("SGEMM ", &info, 6);
+        if (cblas)
+            CBLAS_CallFromC = RowMajorStrg = 0;
         return;
     }
     /* Quick returns of the reference: nothing to do, or C unchanged (beta 1
        with no product term: C is not even read, NaNs and -0 stay). */
     if (m == 0 || n == 0 || ((alpha == 0.0f || k == 0) && beta == 1.0f))
         return;
-    /* The arguments passed the checks above, which imply Myelin's; its
-       status can only report ENOMEM (packing buffers) or EUNSUPPORTED
-       (MYELIN_ISA naming a path this CPU lacks): BLAS has no way to return
-       either, so the message goes where xerbla's would. */
+    /* With alpha zero A and B are not read, so they may be anything (NULL
+       included, which Myelin would refuse): a product with no K. */
+    if (alpha == 0.0f)
+        k = 0;
+    /* The arguments passed the checks above, which imply Myelin's but for
+       NULL operands; its status can only report that, ENOMEM (packing
+       buffers) or EUNSUPPORTED (MYELIN_ISA naming a path this CPU lacks):
+       BLAS has no way to return them, so the message goes to stderr. */
     int st = myl_blas_gemm_rm(notb ? MYELIN_NOTRANS : MYELIN_TRANS, nota ? MYELIN_NOTRANS : MYELIN_TRANS,
                               (size_t)n, (size_t)m, (size_t)k, alpha, b, (size_t)ldb, a, (size_t)lda, beta, c,
                               (size_t)ldc);
@@ -67,5 +80,5 @@ void sgemm_(const char *transa, const char *transb, const int *m, const int *n, 
 {
     (void)transa_len;
     (void)transb_len;
-    myl_blas_sgemm_cm(*transa, *transb, *m, *n, *k, *alpha, a, *lda, b, *ldb, *beta, c, *ldc);
+    myl_blas_sgemm_cm(*transa, *transb, *m, *n, *k, *alpha, a, *lda, b, *ldb, *beta, c, *ldc, 0);
 }

@@ -8,7 +8,7 @@
 #  - the mapping tests (tests/blas/test_blas_map.c) on every path, and on NEON
 #    under qemu; the library's own error handlers; the thread count;
 #  - NumPy's float32 products preloaded, and through build/blas-wrap, against
-#    stock NumPy.
+#    stock NumPy; PyTorch's mm and Linear preloaded (when python3-torch is there).
 # Ends with "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
@@ -178,6 +178,24 @@ if "$PY" -c 'import numpy' 2>/dev/null; then
     done
 else
     skip "NumPy tests: $PY has no numpy (Debian's python3-numpy)"
+fi
+
+# --- PyTorch: mm and Linear call sgemm_ -----------------------------------
+if "$PY" -c 'import torch' 2>/dev/null; then
+    if out=$(LD_PRELOAD="$LIB" "$PY" tests/blas/torch_mm.py 2>&1); then
+        ok "PyTorch mm (three forms, odd shape) and nn.Linear preloaded, within float32 rounding"
+    else
+        bad "PyTorch preloaded" "$(echo "$out" | grep -v '^ok' | head -n 5)"
+    fi
+    # The control: wrong when the library computes nothing, so the calls do reach it.
+    if ! MYELIN_ISA=none LD_PRELOAD="$LIB" "$PY" tests/blas/torch_mm.py >"$T/torch-none.log" 2>&1 &&
+       [ "$(grep -c '^FAIL' "$T/torch-none.log")" -ge 4 ]; then
+        ok "control: PyTorch's products go through sgemm_ ($(grep -c '^FAIL' "$T/torch-none.log") of 5 wrong when it computes nothing)"
+    else
+        bad "control: PyTorch's results did not change when the library computed nothing" "$(tail -n 3 "$T/torch-none.log")"
+    fi
+else
+    skip "PyTorch tests: $PY has no torch (Debian's python3-torch, installed by make bench)"
 fi
 
 echo "$pass passed, $fail failed, $skip skipped"

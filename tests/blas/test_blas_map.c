@@ -209,6 +209,14 @@ static void special_values(void)
     for (int i = 0; i < 12; i++)
         halves &= c[i] == 0.5f * (float)i;
     check(halves, "alpha 0, beta 0.5: C = 0.5 C over NaN operands");
+    /* alpha 0: A and B may even be NULL (the reference never reads them). */
+    for (int i = 0; i < 12; i++)
+        c[i] = (float)i;
+    cblas_sgemm(RowMajor, NoTrans, Trans, 3, 4, 3, 0, NULL, 3, NULL, 3, 0.5f, c, 4);
+    halves = 1;
+    for (int i = 0; i < 12; i++)
+        halves &= c[i] == 0.5f * (float)i;
+    check(halves, "alpha 0 with NULL A and B: C = 0.5 C");
     /* beta 0 with NaN in C and finite operands: C = A B, no NaN. */
     for (int i = 0; i < 12; i++)
         a[i] = b[i] = 1, c[i] = NAN;
