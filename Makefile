@@ -105,10 +105,11 @@ $(B)/%.so.0: $(B)/%.so
 	ln -sf $(notdir $<) $@
 
 # The BLAS front end: Myelin's objects inside, only the BLAS symbols out
-# (blas/blas.map), so it preloads alone and never clashes with a libmyelin.so.
+# (blas/blas.map), so it preloads alone and never clashes with a libmyelin.so;
+# never unloaded (its pool's threads run its code).
 $(B)/libmyelin_blas.so: $(BLAS_OBJ) $(B)/libmyelin.a blas/blas.map
 	$(CC) -shared -o $@ $(BLAS_OBJ) $(B)/libmyelin.a -Wl,--version-script=blas/blas.map \
-	    -Wl,-soname,libmyelin_blas.so.0 $(LDLIBS)
+	    -Wl,-soname,libmyelin_blas.so.0 -Wl,-z,nodelete $(LDLIBS)
 # The same, named libblas.so.3 and depending on the real BLAS by its full path
 # (a stub whose soname is that path), so that a directory holding it on
 # LD_LIBRARY_PATH, or registered with update-alternatives, routes SGEMM here
@@ -117,7 +118,7 @@ $(B)/blas-wrap/libblas.so.3: $(BLAS_OBJ) $(B)/libmyelin.a blas/blas.map
 	@mkdir -p $(dir $@)
 	echo 'int myl_blas_stub;' | $(CC) -shared -fPIC -x c - -o $(B)/blas-wrap/stub.so -Wl,-soname,$(SYSTEM_BLAS)
 	$(CC) -shared -o $@ $(BLAS_OBJ) $(B)/libmyelin.a -Wl,--version-script=blas/blas.map \
-	    -Wl,-soname,libblas.so.3 -Wl,--no-as-needed $(B)/blas-wrap/stub.so $(LDLIBS)
+	    -Wl,-soname,libblas.so.3 -Wl,-z,nodelete -Wl,--no-as-needed $(B)/blas-wrap/stub.so $(LDLIBS)
 	rm -f $(B)/blas-wrap/stub.so
 
 # The BLAS tests' programs (tests/phase-blas.sh): linked -L$(B) -lmyelin_blas

@@ -48,7 +48,28 @@ def shapes(squares):
 
 
 # ---------------------------------------------------------------- the worker
+def syrk_worker():
+    """The host's own BLAS threads beside this library's: a @ a.T goes to the
+    system library's ssyrk (OpenBLAS's threads), timed right after a
+    128x128x784 matmul (this library's when preloaded, whose pool workers
+    then spin for a while)."""
+    import numpy as np
+    rng = np.random.default_rng(1)
+    x, w, c = rng.standard_normal((128, 784)).astype(np.float32), \
+        rng.standard_normal((784, 128)).astype(np.float32), np.empty((128, 128), np.float32)
+    y = rng.standard_normal((256, 784)).astype(np.float32)
+    t = []
+    for _ in range(300):
+        np.matmul(x, w, out=c)
+        t0 = time.perf_counter()
+        y @ y.T
+        t.append(time.perf_counter() - t0)
+    print(json.dumps({"syrk_after_matmul": statistics.median(t)}))
+
+
 def worker(impl, threads, level):
+    if impl == "syrk":
+        return syrk_worker()
     lv = LEVELS[level]
     import numpy as np
     if impl == "torch":
@@ -88,20 +109,6 @@ def worker(impl, threads, level):
                 torch.from_numpy(np.ascontiguousarray(b.T)).T if tb else torch.from_numpy(b), torch.empty(m, n)
             f = lambda a=ta_, b=tb_, c=tc_: torch.mm(a, b, out=c)  # noqa: E731
         res[name] = timed(f, lv["sample"])
-    if impl == "numpy":
-        # The host's own BLAS threads beside this library's: a @ a.T goes to
-        # the system library's ssyrk, timed right after a product of ours
-        # (whose workers, if they spun, would hold the CPUs it needs).
-        x, w, c = rng.standard_normal((128, 784)).astype(np.float32), \
-            rng.standard_normal((784, 128)).astype(np.float32), np.empty((128, 128), np.float32)
-        y = rng.standard_normal((256, 784)).astype(np.float32)
-        t = []
-        for _ in range(300):
-            np.matmul(x, w, out=c)
-            t0 = time.perf_counter()
-            y @ y.T
-            t.append(time.perf_counter() - t0)
-        res["syrk_after_matmul"] = [statistics.median(t), min(t)]
     print(json.dumps(res))
 
 
@@ -227,11 +234,13 @@ def report(d):
         s, m = d["overhead"].get("stock", {}).get(k), d["overhead"].get("myelin", {}).get(k)
         if s and m:
             lines.append("| C, %s | %.1f | %.1f | %.2f |" % (k, s, m, m / s))
-    s, m = (d["gemm"].get("numpy/%s/t2" % lib, {}).get("syrk_after_matmul") for lib in ("stock", "myelin"))
-    if s and m:
+    sy = d.get("syrk", {})
+    if len(sy) == 3:
         lines += ["", "The system BLAS's own threads beside this library's: NumPy `y @ y.T` (OpenBLAS ssyrk, 256x784, "
-                  "2 threads) timed right after a 128x128x784 `matmul`: %.0f us with stock, %.0f us with Myelin "
-                  "preloaded (median of 300, median of rounds)." % (s * 1e6, m * 1e6)]
+                  "its 2 threads) timed right after a 128x128x784 `matmul` (median of 300, median of rounds): "
+                  "%.0f us stock (the matmul OpenBLAS's too), %.0f us with Myelin preloaded and its pool of 2, "
+                  "%.0f us with Myelin preloaded on 1 thread (no pool workers)." % (
+                      sy["stock"] * 1e6, sy["myelin-pool"] * 1e6, sy["myelin-1thread"] * 1e6)]
     if d["e2e"]:
         lines += ["", "Fashion-MNIST epoch, 784-128-64-10 batch 128 (bench/py_mlp.py; seconds, median):", "",
                   "| trainer | threads | stock | myelin | speed-up | accuracy stock / myelin |", "|---|---|---|---|---|---|"]
@@ -298,6 +307,18 @@ def main(argv=None):
     # a busy machine disturbs least (both reported).
     d["gemm"] = {key: {k: statistics.median(x[0] for x in v) for k, v in per.items()} for key, per in raw.items()}
     d["gemm_best"] = {key: {k: min(x[1] for x in v) for k, v in per.items()} for key, per in raw.items()}
+    # ssyrk on OpenBLAS's two threads after a product: stock, preloaded with
+    # the pool (2 threads), preloaded without it (1): the last two differ only
+    # in this library's workers.
+    syrk = {}
+    for _ in range(lv["rounds"]):
+        for tag, lib, t in (("stock", "stock", 2), ("myelin-pool", "myelin", 2), ("myelin-1thread", "myelin", 1)):
+            env = env_for(lib, 2, "numpy", build)
+            env["MYELIN_NUM_THREADS"] = str(t)
+            got, err = run([PYTHON, os.path.abspath(__file__), "--worker", "syrk", "2"], env)
+            if got:
+                syrk.setdefault(tag, []).append(got["syrk_after_matmul"])
+    d["syrk"] = {k: statistics.median(v) for k, v in syrk.items()}
     d["overhead"] = overhead(build, lv["rounds"])
     if not a.no_e2e:
         d["e2e"] = e2e(build, lv, impls)
