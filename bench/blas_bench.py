@@ -12,7 +12,8 @@ samples within a process. Writes OUT/blas.json and OUT/report-blas.md and
 prints the report.
 
   bench/blas_bench.py [--level quick|default|full] [--build build] [--out DIR] [--no-e2e]
-  bench/blas_bench.py --worker numpy|torch THREADS      (one process's measurements, JSON)
+  bench/blas_bench.py --overhead-only [--rounds N]      (4x4x4 from C, stock and preloaded, N pairs)
+  bench/blas_bench.py --worker numpy|torch|syrk THREADS (one process's measurements, JSON)
 """
 import argparse
 import datetime
@@ -230,7 +231,7 @@ def report(d):
         s, m = (d["gemm"].get("%s/%s/t1" % (i, lib), {}).get("tiny4") for lib in ("stock", "myelin"))
         if s and m:
             lines.append("| %s 1T | %.0f | %.0f | %.2f |" % (i, s * 1e9, m * 1e9, m / s))
-    for k in ("cblas_sgemm", "sgemm_"):
+    for k in ("cblas_sgemm", "sgemm_", "cblas_sgemm fastest", "sgemm_ fastest"):
         s, m = d["overhead"].get("stock", {}).get(k), d["overhead"].get("myelin", {}).get(k)
         if s and m:
             lines.append("| C, %s | %.1f | %.1f | %.2f |" % (k, s, m, m / s))
@@ -271,12 +272,23 @@ def main(argv=None):
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default=None)
     ap.add_argument("--no-e2e", action="store_true")
+    ap.add_argument("--overhead-only", action="store_true")
+    ap.add_argument("--rounds", type=int, default=0)
     a = ap.parse_args(argv)
     if a.worker:
         worker(a.worker[0], int(a.worker[1]), a.level)
         return 0
-    lv = LEVELS[a.level]
+    lv = dict(LEVELS[a.level])
+    if a.rounds:
+        lv["rounds"] = a.rounds
     build = a.build if os.path.isabs(a.build) else os.path.join(ROOT, a.build)
+    if a.overhead_only:
+        o = overhead(build, lv["rounds"])
+        print("load average %.2f; ns per 4x4x4 call, median over %d pairs of processes:" % (os.getloadavg()[0], max(lv["rounds"], 3)))
+        for k in sorted(o.get("stock", {})):
+            if k != "check":
+                print("  %-20s stock %7.1f  myelin %7.1f  ratio %.2f" % (k, o["stock"][k], o["myelin"][k], o["myelin"][k] / o["stock"][k]))
+        return 0
     if not os.path.exists(os.path.join(build, "libmyelin_blas.so")):
         print("blas_bench: %s/libmyelin_blas.so not built (make blas)" % build, file=sys.stderr)
         return 1
