@@ -142,19 +142,28 @@ def run(cmd, env, timeout=900):
 
 
 def overhead(build, rounds):
-    """4x4x4 from C (bench/blas_overhead.c), stock and preloaded, interleaved."""
+    """4x4x4 from C (bench/blas_overhead.c): both libraries in one process, in
+    alternation, with every thread count set to 1 and with none set (each
+    library's default: OpenBLAS then checks whether to use its threads); the
+    median over processes of each figure, keyed "<setting> <library>"."""
     exe = os.path.join(build, "bench", "blas-overhead")
     if not os.access(exe, os.X_OK):
         return {}
     got = {}
     for _ in range(max(rounds, 3)):
-        for lib in ("stock", "myelin"):
-            r, err = run([exe], env_for(lib, 1, "c", build), timeout=120)
+        for setting in ("1 thread", "default threads"):
+            env = env_for("stock", 1, "c", build)
+            if setting != "1 thread":
+                for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MYELIN_NUM_THREADS"):
+                    env.pop(v, None)
+            r, err = run([exe, os.path.join(build, "libmyelin_blas.so")], env, timeout=120)
             for k, v in (r or {}).items():
-                got.setdefault(lib, {}).setdefault(k, []).append(v)
+                lib, _, what = k.partition(" ")
+                if lib != "check":
+                    got.setdefault(setting + " " + lib, {}).setdefault(what, []).append(v)
             if err:
-                print("overhead %s: %s" % (lib, err), file=sys.stderr)
-    return {lib: {k: statistics.median(v) for k, v in d.items()} for lib, d in got.items()}
+                print("overhead: %s" % err, file=sys.stderr)
+    return {key: {k: statistics.median(v) for k, v in d.items()} for key, d in got.items()}
 
 
 def e2e(build, lv, impls):
@@ -225,16 +234,18 @@ def report(d):
                 r = [v for n, v in src.get((i, t), {}).items() if pick(n)]
                 row += " %s |" % (("%.2fx" % (geomean(r) if "geomean" in label else min(r))) if r else "-")
         lines.append(row)
-    lines += ["", "Call overhead, 4x4x4 (ns per call; median of rounds):", "", "| caller | stock | myelin | myelin / stock |",
+    lines += ["", "Call overhead, 4x4x4 (ns per call; from C both libraries in one process, timed in alternation; "
+              "median of rounds):", "", "| caller | stock | myelin | myelin / stock |",
               "|---|---|---|---|"]
     for i in impls:
         s, m = (d["gemm"].get("%s/%s/t1" % (i, lib), {}).get("tiny4") for lib in ("stock", "myelin"))
         if s and m:
             lines.append("| %s 1T | %.0f | %.0f | %.2f |" % (i, s * 1e9, m * 1e9, m / s))
-    for k in ("cblas_sgemm", "sgemm_", "cblas_sgemm fastest", "sgemm_ fastest"):
-        s, m = d["overhead"].get("stock", {}).get(k), d["overhead"].get("myelin", {}).get(k)
-        if s and m:
-            lines.append("| C, %s | %.1f | %.1f | %.2f |" % (k, s, m, m / s))
+    for setting in ("1 thread", "default threads"):
+        for k in ("cblas_sgemm", "sgemm_", "cblas_sgemm fastest", "sgemm_ fastest"):
+            s, m = (d["overhead"].get("%s %s" % (setting, lib), {}).get(k) for lib in ("stock", "myelin"))
+            if s and m:
+                lines.append("| C, %s, %s | %.1f | %.1f | %.2f |" % (k, setting, s, m, m / s))
     sy = d.get("syrk", {})
     if len(sy) == 3:
         lines += ["", "The system BLAS's own threads beside this library's: NumPy `y @ y.T` (OpenBLAS ssyrk, 256x784, "
@@ -284,10 +295,12 @@ def main(argv=None):
     build = a.build if os.path.isabs(a.build) else os.path.join(ROOT, a.build)
     if a.overhead_only:
         o = overhead(build, lv["rounds"])
-        print("load average %.2f; ns per 4x4x4 call, median over %d pairs of processes:" % (os.getloadavg()[0], max(lv["rounds"], 3)))
-        for k in sorted(o.get("stock", {})):
-            if k != "check":
-                print("  %-20s stock %7.1f  myelin %7.1f  ratio %.2f" % (k, o["stock"][k], o["myelin"][k], o["myelin"][k] / o["stock"][k]))
+        print("load average %.2f; ns per 4x4x4 call, both libraries in each process, median over %d processes:" % (
+            os.getloadavg()[0], max(lv["rounds"], 3)))
+        for setting in ("1 thread", "default threads"):
+            st, my = o.get(setting + " stock", {}), o.get(setting + " myelin", {})
+            for k in sorted(st):
+                print("  %-16s %-20s stock %6.1f  myelin %6.1f  ratio %.2f" % (setting, k, st[k], my[k], my[k] / st[k]))
         return 0
     if not os.path.exists(os.path.join(build, "libmyelin_blas.so")):
         print("blas_bench: %s/libmyelin_blas.so not built (make blas)" % build, file=sys.stderr)

@@ -1,17 +1,21 @@
-/* Call overhead of a 4x4x4 SGEMM through the BLAS ABI, whichever library the
- * dynamic linker gives (libblas.so.3, or libmyelin_blas.so with LD_PRELOAD).
- * Prints {"cblas_sgemm": ns, "sgemm_": ns} (the median of 9 samples of 200k
- * calls) and the fastest samples, which a busy machine disturbs least. */
+/* Call overhead of a 4x4x4 SGEMM through the BLAS ABI: the system's
+ * libblas.so.3 and Myelin's library (the path given) loaded side by side in
+ * one process (RTLD_LOCAL) and timed in alternation, so that both see the
+ * same CPU, the same moment of a shared machine and the same operands.
+ * Prints one JSON object, per library and entry point: the median of 15
+ * samples of 100k calls, and the fastest sample, in ns per call.
+ *   blas-overhead build/libmyelin_blas.so */
+#include <dlfcn.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-void cblas_sgemm(int layout, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                 const float *b, int ldb, float beta, float *c, int ldc);
-void sgemm_(const char *ta, const char *tb, const int *m, const int *n, const int *k, const float *alpha,
-            const float *a, const int *lda, const float *b, const int *ldb, const float *beta, float *c,
-            const int *ldc, size_t, size_t);
+typedef void (*cblas_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
+                         float *, int);
+typedef void (*f77_fn)(const char *, const char *, const int *, const int *, const int *, const float *,
+                       const float *, const int *, const float *, const int *, const float *, float *, const int *,
+                       size_t, size_t);
 
 static double now(void)
 {
@@ -25,28 +29,61 @@ static int cmp(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-int main(void)
+enum { SAMPLES = 15, CALLS = 100000 };
+static float a[16], b[16], c[16];
+
+static double sample(cblas_fn cb, f77_fn f)
 {
-    static float a[16], b[16], c[16];
+    const int four = 4;
+    const float one = 1, zero = 0;
+    double t0 = now();
+    if (cb)
+        for (int i = 0; i < CALLS; i++)
+            cb(101, 111, 111, 4, 4, 4, 1, a, 4, b, 4, 0, c, 4);
+    else
+        for (int i = 0; i < CALLS; i++)
+            f("N", "N", &four, &four, &four, &one, a, &four, b, &four, &zero, c, &four, 1, 1);
+    return (now() - t0) / CALLS * 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: blas-overhead path/to/libmyelin_blas.so\n");
+        return 2;
+    }
+    void *lib[2] = {dlopen("libblas.so.3", RTLD_NOW | RTLD_LOCAL), dlopen(argv[1], RTLD_NOW | RTLD_LOCAL)};
+    if (!lib[0] || !lib[1]) {
+        fprintf(stderr, "blas-overhead: %s\n", dlerror());
+        return 1;
+    }
+    cblas_fn cb[2];
+    f77_fn f[2];
+    for (int l = 0; l < 2; l++) {
+        *(void **)&cb[l] = dlsym(lib[l], "cblas_sgemm");
+        *(void **)&f[l] = dlsym(lib[l], "sgemm_");
+        if (!cb[l] || !f[l]) {
+            fprintf(stderr, "blas-overhead: no cblas_sgemm or sgemm_ in library %d\n", l);
+            return 1;
+        }
+    }
     for (int i = 0; i < 16; i++)
         a[i] = (float)i / 16, b[i] = 1.0f - (float)i / 32;
-    const int four = 4, calls = 200000;
-    const float one = 1, zero = 0;
-    double s[2][9];
-    for (int r = 0; r < 9; r++) {
-        double t0 = now();
-        for (int i = 0; i < calls; i++)
-            cblas_sgemm(101, 111, 111, 4, 4, 4, 1, a, 4, b, 4, 0, c, 4);
-        double t1 = now();
-        for (int i = 0; i < calls; i++)
-            sgemm_("N", "N", &four, &four, &four, &one, a, &four, b, &four, &zero, c, &four, 1, 1);
-        double t2 = now();
-        s[0][r] = (t1 - t0) / calls * 1e9;
-        s[1][r] = (t2 - t1) / calls * 1e9;
-    }
-    qsort(s[0], 9, sizeof(double), cmp);
-    qsort(s[1], 9, sizeof(double), cmp);
-    printf("{\"cblas_sgemm\": %.2f, \"sgemm_\": %.2f, \"cblas_sgemm fastest\": %.2f, \"sgemm_ fastest\": %.2f, "
-           "\"check\": %g}\n", s[0][4], s[1][4], s[0][0], s[1][0], (double)c[5]);
+    double s[2][2][SAMPLES]; /* [library][entry point][sample] */
+    for (int r = 0; r < SAMPLES; r++)
+        for (int l = 0; l < 2; l++) {
+            int k = (r + l) % 2; /* alternate which library goes first */
+            s[k][0][r] = sample(cb[k], NULL);
+            s[k][1][r] = sample(NULL, f[k]);
+        }
+    const char *name[2] = {"stock", "myelin"}, *ep[2] = {"cblas_sgemm", "sgemm_"};
+    printf("{");
+    for (int l = 0; l < 2; l++)
+        for (int e = 0; e < 2; e++) {
+            qsort(s[l][e], SAMPLES, sizeof(double), cmp);
+            printf("%s\"%s %s\": %.2f, \"%s %s fastest\": %.2f", l + e ? ", " : "", name[l], ep[e],
+                   s[l][e][SAMPLES / 2], name[l], ep[e], s[l][e][0]);
+        }
+    printf(", \"check\": %g}\n", (double)c[5]);
     return 0;
 }
