@@ -7,6 +7,7 @@
 #   make asan                 the test runner built with AddressSanitizer + UBSan, run
 #   make CROSS=aarch64-linux-gnu-   the library for 64-bit Arm into build-aarch64/
 #   make install PREFIX=/usr/local
+#   make blas                 build/libmyelin_blas.so (sgemm_, cblas_sgemm) and build/blas-wrap/libblas.so.3
 #   make PROFILE=1            frame pointers and symbols for perf
 #   make mpi                  build/libmyelin_mpi.so and build/myelin-mpi (needs mpicc: Open MPI)
 
@@ -71,15 +72,21 @@ CFLAGS := $(CFLAGS_COMMON) $(BASE_FLAGS) $(ISA_DEFS) $(EXTRA_CFLAGS)
 LDLIBS := -fopenmp $(DEP_LIBS) $(LDSAN)
 
 LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC))
+BLAS_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard blas/*.c))
+# The BLAS the wrapper libblas.so.3 forwards everything else to: a real
+# library, never the alternatives link (which may point at the wrapper).
+SYSTEM_BLAS ?= $(firstword $(wildcard /usr/lib/$(shell $(CC) -dumpmachine)/openblas-pthread/libblas.so.3 \
+                 /usr/lib/$(shell $(CC) -dumpmachine)/blas/libblas.so.3))
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 TEST_SRC := tests/harness.c $(wildcard tests/kernels/*.c) $(wildcard tests/engine/*.c)
 KTEST_SRC := tests/harness.c $(wildcard tests/kernels/*.c)
 
-.PHONY: all lib test bench asan install clean cross-test setup fuzz mpi
-all: lib $(B)/myelin $(B)/myelin.1 $(EXAMPLES)
-lib: $(B)/libmyelin.a $(B)/libmyelin.so $(B)/myelin.pc
+.PHONY: all lib blas blas-tests test bench asan install clean cross-test setup fuzz mpi
+all: lib blas $(B)/myelin $(B)/myelin.1 $(EXAMPLES)
+lib: $(B)/libmyelin.a $(B)/libmyelin.so $(B)/libmyelin.so.0 $(B)/myelin.pc
+blas: $(B)/libmyelin_blas.so $(B)/libmyelin_blas.so.0 $(if $(SYSTEM_BLAS),$(B)/blas-wrap/libblas.so.3)
 
 $(B)/obj/%-avx2.o: %-avx2.c
 	@mkdir -p $(dir $@)
@@ -99,6 +106,39 @@ $(B)/libmyelin.a: $(LIB_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
 $(B)/libmyelin.so: $(LIB_OBJ) myelin.map
 	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,--version-script=myelin.map -Wl,-soname,libmyelin.so.0 $(LDLIBS)
+# The soname links, so that programs linked with -L$(B) run from the build tree.
+$(B)/%.so.0: $(B)/%.so
+	ln -sf $(notdir $<) $@
+
+# The BLAS front end: Myelin's objects inside, only the BLAS symbols out
+# (blas/blas.map), so it preloads alone and never clashes with a libmyelin.so;
+# never unloaded (its pool's threads run its code).
+$(B)/libmyelin_blas.so: $(BLAS_OBJ) $(B)/libmyelin.a blas/blas.map
+	$(CC) -shared -o $@ $(BLAS_OBJ) $(B)/libmyelin.a -Wl,--version-script=blas/blas.map \
+	    -Wl,-soname,libmyelin_blas.so.0 -Wl,-z,nodelete $(LDLIBS)
+# The same, named libblas.so.3 and depending on the real BLAS by its full path
+# (a stub whose soname is that path), so that a directory holding it on
+# LD_LIBRARY_PATH, or registered with update-alternatives, routes SGEMM here
+# and everything else of BLAS (and LAPACK's calls) to the system's library.
+$(B)/blas-wrap/libblas.so.3: $(BLAS_OBJ) $(B)/libmyelin.a blas/blas.map
+	@mkdir -p $(dir $@)
+	echo 'int myl_blas_stub;' | $(CC) -shared -fPIC -x c - -o $(B)/blas-wrap/stub.so -Wl,-soname,$(SYSTEM_BLAS)
+	$(CC) -shared -o $@ $(BLAS_OBJ) $(B)/libmyelin.a -Wl,--version-script=blas/blas.map \
+	    -Wl,-soname,libblas.so.3 -Wl,-z,nodelete -Wl,--no-as-needed $(B)/blas-wrap/stub.so $(LDLIBS)
+	rm -f $(B)/blas-wrap/stub.so
+
+# The BLAS tests' programs (tests/phase-blas.sh): linked -L$(B) -lmyelin_blas
+# as a user would; statically for Arm, to run under qemu without a sysroot.
+BLAS_TESTS := $(B)/blas-tests/test_blas_map $(B)/blas-tests/test_blas_default
+blas-tests: $(BLAS_TESTS)
+$(B)/blas-tests/%: tests/blas/%.c tests/blas/blas_abi.h $(if $(filter aarch64,$(ARCH)),$(BLAS_OBJ) $(B)/libmyelin.a,$(B)/libmyelin_blas.so $(B)/libmyelin_blas.so.0)
+	@mkdir -p $(dir $@)
+ifeq ($(ARCH),aarch64)
+	$(CC) -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -static -pthread -o $@ $< $(BLAS_OBJ) $(B)/libmyelin.a $(LDLIBS)
+else
+	$(CC) -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -o $@ $< -L$(B) -lmyelin_blas -lm -pthread
+endif
+
 $(B)/myelin.pc: myelin.pc.in Makefile
 	@mkdir -p $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(DEP_LIBS)|' $< > $@
@@ -169,7 +209,7 @@ bench: setup
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -f bench/bench.mk bench QUICK=$(QUICK) FULL=$(FULL)
 
-install: lib $(B)/myelin $(B)/myelin.1
+install: lib blas $(B)/myelin $(B)/myelin.1
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
 	    $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 include/myelin.h $(DESTDIR)$(PREFIX)/include/
@@ -178,6 +218,10 @@ install: lib $(B)/myelin $(B)/myelin.1
 	ln -sf libmyelin.so.0 $(DESTDIR)$(PREFIX)/lib/libmyelin.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(DEP_LIBS)|' myelin.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/myelin.pc  # the PREFIX of this install, not of the build
+	install -m 755 $(B)/libmyelin_blas.so $(DESTDIR)$(PREFIX)/lib/libmyelin_blas.so.0
+	ln -sf libmyelin_blas.so.0 $(DESTDIR)$(PREFIX)/lib/libmyelin_blas.so
+	if [ -e $(B)/blas-wrap/libblas.so.3 ]; then install -d $(DESTDIR)$(PREFIX)/lib/myelin-blas && \
+	    install -m 755 $(B)/blas-wrap/libblas.so.3 $(DESTDIR)$(PREFIX)/lib/myelin-blas/; fi
 	install -m 755 $(B)/myelin $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(B)/myelin.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 

@@ -33,11 +33,21 @@ BENCH_C := common.c machine.c gemm.c peers.c peer-dnnl-bf16.c activations.c fuse
 BENCH_O := $(patsubst %.c,$(BD)/%.o,$(BENCH_C)) $(BD)/machine-avx512.o $(BD)/shim.o
 XSMM    := $(if $(wildcard /usr/lib/libxsmm.a),$(BD)/mb-xsmm.so)
 
-.PHONY: bench bench-build
+.PHONY: bench bench-build bench-blas
 bench: bench-build
 	$(PYTHON) bench/run.py --level $(LEVEL) --build $(B) $(if $(WAIT_IDLE),--wait-idle $(WAIT_IDLE))
+	$(PYTHON) bench/blas_bench.py --level $(LEVEL) --build $(B)
 
-bench-build: $(BD)/myelin-bench $(BD)/myelin-fmnist $(XSMM)
+# NumPy and PyTorch on libmyelin_blas.so against their stock BLAS (bench/blas_bench.py).
+bench-blas: $(BD)/blas-overhead
+	$(PYTHON) bench/blas_bench.py --level $(LEVEL) --build $(B)
+
+bench-build: $(BD)/myelin-bench $(BD)/myelin-fmnist $(BD)/blas-overhead $(XSMM)
+
+# Loads the system's libblas.so.3 and the library it is given side by side.
+$(BD)/blas-overhead: bench/blas_overhead.c
+	@mkdir -p $(BD)
+	$(CC) -std=c11 $(OPT) -Wall -Wextra -D_GNU_SOURCE -o $@ $< -ldl
 
 $(BD)/%.o: bench/%.c bench/bench.h bench/peers.h bench/shapes.h bench/naive_trainer.h include/myelin.h
 	@mkdir -p $(BD)

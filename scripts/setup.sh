@@ -14,8 +14,9 @@ if [ "$what" = bench ]; then
     # Peers and plotting for the benchmark suite.
     pkgs="$pkgs libbenchmark-dev libopenblas-dev libdnnl-dev libblis-dev libxsmm-dev python3-matplotlib python3-numpy python3-torch"
 else
-    # The benchmark binary is smoke-tested by `make test` as well.
-    pkgs="$pkgs libbenchmark-dev libopenblas-dev"
+    # The benchmark binary is smoke-tested by `make test` as well; the BLAS
+    # library is tested with netlib's testers and under NumPy.
+    pkgs="$pkgs libbenchmark-dev libopenblas-dev libblas-test python3-numpy"
 fi
 
 missing=""

@@ -16,10 +16,11 @@ skip() { echo "skip $1"; skip=$((skip + 1)); }
 if make --no-print-directory install PREFIX="$P" >"$T/install.log" 2>&1; then
     missing=""
     for f in include/myelin.h lib/libmyelin.a lib/libmyelin.so lib/libmyelin.so.0 lib/pkgconfig/myelin.pc \
+             lib/libmyelin_blas.so lib/libmyelin_blas.so.0 $([ -e build/blas-wrap/libblas.so.3 ] && echo lib/myelin-blas/libblas.so.3) \
              bin/myelin share/man/man1/myelin.1; do
         [ -e "$P/$f" ] || missing="$missing $f"
     done
-    [ -z "$missing" ] && ok "make install: header, libraries, myelin.pc, tool, manual page" ||
+    [ -z "$missing" ] && ok "make install: header, libraries (BLAS ones too), myelin.pc, tool, manual page" ||
         bad "make install: missing$missing"
 else
     bad "make install PREFIX=$P" "$(tail -n 5 "$T/install.log")"
