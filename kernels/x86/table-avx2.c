@@ -6,6 +6,8 @@
 static const myl_gemm_variant variants[] = {
     {.name = "f32-gemm-6x16-avx2", .mr = MYL_AVX2_MR, .nr = MYL_AVX2_NR, .mr_narrow_max = 0, .b_prefetch = 0,
      .a_rowmajor_in_place = 1, .ukr = myl_f32_gemm_ukr_avx2, .pack_a = myl_pack_a_avx2, .pack_b = myl_pack_b_avx2},
+    {.name = "f32-gemm-4x24-avx2", .mr = 4, .nr = 24, .mr_narrow_max = 0, .b_prefetch = 0, .a_rowmajor_in_place = 1,
+     .ukr = myl_f32_gemm_ukr_4x24_avx2, .pack_a = myl_pack_a_4x24_avx2, .pack_b = myl_pack_b_4x24_avx2},
 };
 
 const myl_kernels myl_kernels_avx2 = {

@@ -7,6 +7,9 @@ static const myl_gemm_variant variants[] = {
     {.name = "f32-gemm-12x32-avx512", .mr = MYL_AVX512_MR, .nr = MYL_AVX512_NR, .mr_narrow_max = MYL_AVX512_MR_NARROW,
      .b_prefetch = 16, .a_rowmajor_in_place = 1, .ukr = myl_f32_gemm_ukr_avx512, .pack_a = myl_pack_a_avx512,
      .pack_b = myl_pack_b_avx512},
+    {.name = "f32-gemm-32x12-avx512", .mr = 32, .nr = 12, .mr_narrow_max = 0, .b_prefetch = 0,
+     .a_rowmajor_in_place = 0, .ukr = myl_f32_gemm_ukr_32x12_avx512, .pack_a = myl_pack_a_32x12_avx512,
+     .pack_b = myl_pack_b_32x12_avx512},
 };
 
 const myl_kernels myl_kernels_avx512 = {
