@@ -50,6 +50,7 @@ int cli_load_data(const char *cmd, const char *spec, int part, const cli_data_op
 int cli_check_fit(const char *cmd, const myelin_net *net, const myelin_data *d, const char *what);
 
 int cmd_info(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

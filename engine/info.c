@@ -93,7 +93,12 @@ int myelin_info(char *buf, size_t len)
         }
         put(&w, "\n");
     }
-    put(&w, "Tuning record: '%s', %s\n", myl_tuning_active()->name, myl_tuning_source());
+    char sig[512], path[1024];
+    int from_env = 0;
+    myl_tuning_signature(sig, sizeof sig);
+    put(&w, "Tuning record: '%s', %s\n  CPU signature: %s\n", myl_tuning_active()->name, myl_tuning_source(), sig);
+    if (myl_tuning_default_path(path, sizeof path, &from_env))
+        put(&w, "  tuning file: %s%s\n", path, from_env ? " (MYELIN_TUNING)" : "");
     if (myl_tuning_warning()[0])
         put(&w, "  warning: %s\n", myl_tuning_warning());
     const myl_kernels *in_use;

@@ -293,7 +293,7 @@ static void init_cur(void)
                          mine);
             } else {
                 t = ft;
-                snprintf(src, sizeof src, "file %s (measured here)", path);
+                snprintf(src, sizeof src, "file %s (its signature matches this CPU)", path);
             }
             free(text);
         }
