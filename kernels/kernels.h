@@ -64,7 +64,12 @@ typedef void (*myl_u8_vcvt_fn)(size_t n, const uint8_t *x, const float *offset, 
    rows of n floats; t, p and g alike): p = softmax(z), g = (p - t) * g_scale
    when g is not NULL, *loss_sum = the sum over rows of sum_j t_j (lse - z_j)
    over t_j != 0 (lse = log sum_j exp z_j; NaN or +inf logits make it NaN),
-   *correct = the rows whose first maximum of p is the first maximum of t. */
+   *correct = the rows whose first maximum of p is the first maximum of t
+   (not counted when correct is NULL); p is not stored when NULL. */
+/* Softmax backward of rows x n (strided): dx = y * (dy - sum_j dy_j y_j) per
+   row, the sum in double; dx may be dy (same stride). */
+typedef void (*myl_softmax_bwd_fn)(size_t rows, size_t n, const float *y, size_t ldy, const float *dy, size_t lddy,
+                                   float *dx, size_t lddx);
 typedef void (*myl_softmax_ce_fn)(size_t rows, size_t n, const float *z, const float *t, float *p, float *g,
                                   float g_scale, double *loss_sum, size_t *correct);
 
@@ -111,6 +116,7 @@ typedef struct {
     myl_softmax_fn softmax;
     myl_u8_vcvt_fn u8_vcvt;    /* dataset bytes to floats (the minibatch gather) */
     myl_softmax_ce_fn softmax_ce; /* optional (NULL: the engine's row loop) */
+    myl_softmax_bwd_fn softmax_bwd; /* optional (NULL: the engine's row loop) */
     /* GEMM variants (variants[0] is gemm_ukr/mr/nr/pack_a/pack_b above);
        the tuning record picks one per shape class. */
     const myl_gemm_variant *variants;

@@ -28,4 +28,6 @@ const myl_kernels myl_kernels_avx2 = {
     .vact_bwd = myl_f32_vact_bwd_avx2,
     .softmax = myl_f32_softmax_avx2,
     .u8_vcvt = myl_u8_f32_vcvt_avx2,
+    .softmax_bwd = myl_f32_softmax_bwd_avx2,
+    .softmax_ce = myl_f32_softmax_ce_avx2,
 };

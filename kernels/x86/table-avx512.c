@@ -36,4 +36,5 @@ const myl_kernels myl_kernels_avx512 = {
     .softmax = myl_f32_softmax_avx512,
     .u8_vcvt = myl_u8_f32_vcvt_avx512,
     .softmax_ce = myl_f32_softmax_ce_avx512,
+    .softmax_bwd = myl_f32_softmax_bwd_avx512,
 };
