@@ -254,7 +254,7 @@ int myl_tuning_format(const myl_tuning *t, const char *sig, char *buf, size_t le
     put(&w, "name %s\n", t->name);
     for (unsigned id = 0; id < MYL_ISA_COUNT; id++) {
         const myl_kernels *k = table_of(id);
-        if (!k)
+        if (!k || !k->variants || !k->n_variants)
             continue;
         const myl_isa_tuning *x = &t->isa[id];
         for (int cls = 0; cls < MYL_CLASS_COUNT; cls++)
