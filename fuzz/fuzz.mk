@@ -27,7 +27,7 @@ FORCE:
 
 # MYL_FUZZ_NO_CRC: the model loader skips its checksum so that the fuzzer
 # reaches the structural checks behind it.
-$(FB)/obj/%.o: %.c engine/data/data.h engine/tuning.h include/myelin.h
+$(FB)/obj/%.o: %.c engine/data/data.h engine/tuning.h engine/internal.h kernels/kernels.h include/myelin.h
 	@mkdir -p $(dir $@)
 	clang -std=c11 -O1 -g -D_GNU_SOURCE -DMYL_HAVE_ZLIB -DMYL_FUZZ_NO_CRC $(FUZZ_ISA) -Iinclude -Iengine -Ikernels \
 	    -fsanitize=fuzzer-no-link $(SAN) -c $< -o $@
