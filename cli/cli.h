@@ -57,6 +57,7 @@ int cli_load_eval_part(const char *cmd, const char *spec, int train_part, const 
 int cli_check_fit(const char *cmd, const myelin_net *net, const myelin_data *d, const char *what);
 
 int cmd_info(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

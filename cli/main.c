@@ -13,6 +13,7 @@ static const struct {
     {"train", cmd_train, "train a network on a data set, optionally save it"},
     {"eval", cmd_eval, "accuracy and loss of a saved model on a data set"},
     {"predict", cmd_predict, "one prediction per input row of a data set"},
+    {"tune", cmd_tune, "measure kernel variants and blocks here, keep the fastest"},
 };
 
 static void usage(FILE *f)
@@ -40,6 +41,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "myelin: unknown command \"%s\" (info, train, eval, predict; myelin --help)\n", argv[1]);
+    fprintf(stderr, "myelin: unknown command \"%s\" (info, train, eval, predict, tune; myelin --help)\n", argv[1]);
     return 2;
 }

@@ -172,6 +172,21 @@ int myelin_activate_backward(myelin_act act, size_t rows, size_t cols, const flo
         return MYELIN_OK;
     }
     const int nt = team_size(rows * cols);
+    if (act == MYELIN_ACT_SOFTMAX && k->softmax_bwd) { /* the path's matrix kernel, rows split over the team */
+        if (nt <= 1) {
+            k->softmax_bwd(rows, cols, y, ldy, dy, lddy, dx, lddx);
+            return MYELIN_OK;
+        }
+#pragma omp parallel num_threads(nt)
+        {
+            myl_pin_team();
+            size_t lo, hi;
+            my_chunk(rows, &lo, &hi);
+            if (hi > lo)
+                k->softmax_bwd(hi - lo, cols, y + lo * ldy, ldy, dy + lo * lddy, lddy, dx + lo * lddx, lddx);
+        }
+        return MYELIN_OK;
+    }
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (size_t i = 0; i < rows; i++) {
         if (act == MYELIN_ACT_SOFTMAX)

@@ -17,6 +17,7 @@
  */
 #include "internal.h"
 #include "bf16.h"
+#include "tuning.h"
 
 #include <omp.h>
 #include <pthread.h>
@@ -37,70 +38,43 @@ void myl_gemm_force_blocking(const myl_blocking *b)
     forced = b != NULL;
 }
 
-static void compute_blocking(const myl_kernels *kt, myl_blocking *o)
+/* Blocks and tiles come from the tuning record in use (engine/tuning.c):
+   derived from the caches found there, once per record. */
+static void plan_blocks(const myl_gemm_plan *p, myl_blocking *o)
 {
-    const myl_caches *ca = myl_cache_info();
-    size_t es = kt->pack_elem_size, mr = kt->mr, nr = kt->nr;
-    /* KC: the B micro-panel twice the size of L1. The kernel keeps its
-       speed with B streaming from L2 (Zen 5, 12x32 tile on L2-resident
-       panels: 197 GFLOP/s at KC 344, 204 at 768), and fewer K blocks mean
-       fewer passes over C and over the packed B block. KC 384 -> 768, 1
-       thread: 2048^3 164 -> 183 GFLOP/s with malloc'd operands (16 bytes
-       past a line: C rows straddle lines, so C passes cost more), about
-       +5% with 64-byte aligned ones, within the noise in bench/. */
-    size_t kc = 2 * ca->l1d / (nr * es);
-    kc = kc / 16 * 16;
-    kc = max_sz(64, min_sz(kc, 1024));
-    /* MC: the packed A block fills about half of L2. */
-    size_t mc = ca->l2 / 2 / (kc * es);
-    mc = max_sz(mr, min_sz(mc, 2048) / mr * mr);
-    /* NC: the packed B block takes a modest share of the (shared) L3. */
-    size_t nc = ca->l3 / 4 / (kc * es);
-    nc = max_sz(4 * nr, min_sz(nc, 8192) / nr * nr);
-    o->mc = mc;
-    o->kc = kc;
-    o->nc = nc;
+    const size_t mr = p->v->mr, nr = p->v->nr;
+    if (forced) {
+        o->mc = max_sz(mr, forced_blk.mc / mr * mr);
+        o->kc = max_sz(8, forced_blk.kc);
+        o->nc = max_sz(nr, forced_blk.nc / nr * nr);
+        return;
+    }
+    o->mc = p->mc;
+    o->kc = p->kc;
+    o->nc = p->nc;
 }
 
-/* The blocking of each table, computed once: its divisions and the cache
-   query took about 40 of the 77 ns that a 1x1x1 product cost per call. */
-static struct {
-    _Atomic(const myl_kernels *) kt; /* published after the sizes */
-    _Atomic size_t mc, kc, nc;
-} blk_cache[8];
-static pthread_mutex_t blk_lock = PTHREAD_MUTEX_INITIALIZER;
+/* A BF16 table's plan: the packed A block about half of L2, the B block a
+   modest share of the shared L3 (the FP32 records' defaults). */
+static void pairs_plan(const myl_kernels *kt, const myl_gemm_variant *v, myl_gemm_plan *p)
+{
+    const myl_caches *ca = myl_cache_info();
+    const size_t kc = myl_gemm_kc(kt), es = kt->pack_elem_size;
+    p->v = v;
+    p->kc = kc;
+    p->mc = max_sz(v->mr, min_sz(ca->l2 / 2 / (kc * es), 2048) / v->mr * v->mr);
+    p->nc = max_sz(4 * v->nr, min_sz(ca->l3 / 4 / (kc * es), 8192) / v->nr * v->nr);
+}
 
 void myl_gemm_blocking(const myl_kernels *kt, myl_blocking *o)
 {
-    if (forced) {
-        o->mc = max_sz(kt->mr, forced_blk.mc / kt->mr * kt->mr);
-        o->kc = max_sz(8, forced_blk.kc);
-        o->nc = max_sz(kt->nr, forced_blk.nc / kt->nr * kt->nr);
-        return;
-    }
-    const size_t slots = sizeof blk_cache / sizeof blk_cache[0];
-    for (size_t i = 0; i < slots; i++)
-        if (atomic_load_explicit(&blk_cache[i].kt, memory_order_acquire) == kt) {
-            o->mc = atomic_load_explicit(&blk_cache[i].mc, memory_order_relaxed);
-            o->kc = atomic_load_explicit(&blk_cache[i].kc, memory_order_relaxed);
-            o->nc = atomic_load_explicit(&blk_cache[i].nc, memory_order_relaxed);
-            return;
-        }
-    compute_blocking(kt, o);
-    pthread_mutex_lock(&blk_lock);
-    for (size_t i = 0; i < slots; i++) {
-        const myl_kernels *cur = atomic_load_explicit(&blk_cache[i].kt, memory_order_relaxed);
-        if (cur == kt)
-            break;
-        if (!cur) {
-            atomic_store_explicit(&blk_cache[i].mc, o->mc, memory_order_relaxed);
-            atomic_store_explicit(&blk_cache[i].kc, o->kc, memory_order_relaxed);
-            atomic_store_explicit(&blk_cache[i].nc, o->nc, memory_order_relaxed);
-            atomic_store_explicit(&blk_cache[i].kt, kt, memory_order_release);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&blk_lock);
+    myl_gemm_plan p;
+    myl_gemm_variant own = {kt->name, kt->mr, kt->nr, kt->mr_narrow, 0, 0, kt->gemm_ukr, kt->pack_a, kt->pack_b};
+    if (kt->pairs)
+        pairs_plan(kt, &own, &p);
+    else
+        myl_tuning_plan(kt, MYL_CLASS_LARGE, &p);
+    plan_blocks(&p, o);
 }
 
 /* Per-thread packing memory, kept between calls (OpenMP's workers persist),
@@ -132,6 +106,8 @@ static void *scratch(size_t bytes)
 
 typedef struct {
     const myl_kernels *kt;
+    const myl_gemm_variant *v;   /* the record's variant for this product's class */
+    const myl_isa_tuning *tu;
     int ta, tb, act, direct_a, direct_b, skip_ab;
     int bt, bt_pack_a; /* B-transposed kernel; A packed for it (row-major or aliasing) */
     size_t m, n, k, lda, ldb, ldc;
@@ -154,13 +130,13 @@ static const float *b_at(const gemm_job *g, size_t p, size_t j)
 /* Bytes of one packed micro-panel of A (MR rows) or B (NR columns) for a K
    block of kc: FP32 panels are kc deep; BF16 panels hold K pairs, A's rows
    with the padded stride of kernels/bf16.h. */
-static size_t a_panel_bytes(const myl_kernels *kt, size_t kc)
+static size_t a_panel_bytes(const myl_kernels *kt, const myl_gemm_variant *v, size_t kc)
 {
-    return kt->pairs ? kt->mr * myl_bf16_a_stride(kc) * 4 : kt->mr * kc * kt->pack_elem_size;
+    return kt->pairs ? v->mr * myl_bf16_a_stride(kc) * 4 : v->mr * kc * kt->pack_elem_size;
 }
-static size_t b_panel_bytes(const myl_kernels *kt, size_t kc)
+static size_t b_panel_bytes(const myl_kernels *kt, const myl_gemm_variant *v, size_t kc)
 {
-    return kt->pairs ? kt->nr * ((kc + 1) / 2) * 4 : kt->nr * kc * kt->pack_elem_size;
+    return kt->pairs ? v->nr * ((kc + 1) / 2) * 4 : v->nr * kc * kt->pack_elem_size;
 }
 
 static size_t a_buf_bytes(const gemm_job *g, size_t rows)
@@ -170,13 +146,13 @@ static size_t a_buf_bytes(const gemm_job *g, size_t rows)
         return g->bt_pack_a ? kt->mr_bt * div_up(max_sz(g->kstep, 1), 16) * 16 * sizeof(float) : 0; /* packer writes whole 16-step groups */
     if (g->direct_a)
         return 0;
-    return div_up(min_sz(g->blk.mc, rows), kt->mr) * a_panel_bytes(kt, max_sz(g->kstep, 1));
+    return div_up(min_sz(g->blk.mc, rows), g->v->mr) * a_panel_bytes(kt, g->v, max_sz(g->kstep, 1));
 }
 static size_t b_buf_bytes(const gemm_job *g, size_t cols)
 {
     const myl_kernels *kt = g->kt;
-    size_t w = g->direct_b || g->bt ? 0 : div_up(min_sz(g->blk.nc, cols), kt->nr);
-    return w * b_panel_bytes(kt, max_sz(g->kstep, 1));
+    size_t w = g->direct_b || g->bt ? 0 : div_up(min_sz(g->blk.nc, cols), g->v->nr);
+    return w * b_panel_bytes(kt, g->v, max_sz(g->kstep, 1));
 }
 
 static void softmax_rows(const gemm_job *g, size_t r0, size_t r1)
@@ -228,8 +204,14 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
         run_rect_bt(g, m0, m1, n0, n1, (float *)(void *)pa);
         return;
     }
-    const size_t mr = kt->mr, nr = kt->nr;
+    const myl_gemm_variant *v = g->v;
+    const myl_isa_tuning *tu = g->tu;
+    const size_t mr = v->mr, nr = v->nr;
     const size_t MC = g->blk.mc, NC = g->blk.nc;
+    /* Narrow panels (the output layer) take taller tiles where the variant
+       has them, and rows along the lanes where the record says so. */
+    const size_t mr_narrow = tu->mr_narrow && tu->mr_narrow < v->mr_narrow_max ? tu->mr_narrow : v->mr_narrow_max;
+    const size_t lanes_n = g->direct_a && !g->ta ? tu->lanes_rowmajor_nmax : tu->lanes_nmax;
     const int softmax = g->act == MYL_ACT_SOFTMAX;
     const int one_nblock = n1 - n0 <= NC;
     for (size_t jc = n0; jc < n1; jc += NC) {
@@ -242,17 +224,17 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
                                last && !softmax ? g->act : MYL_ACT_LINEAR, g->slope};
             /* Packed panels' sizes, and how the kernel walks a packed A panel:
                K-major (FP32), rows of pairs or K-major pairs (BF16, bf16.h). */
-            const size_t apb = a_panel_bytes(kt, kc), bpb = b_panel_bytes(kt, kc);
+            const size_t apb = a_panel_bytes(kt, v, kc), bpb = b_panel_bytes(kt, v, kc);
             size_t prsa = 1, pcsa = mr;
             if (kt->pairs)
                 myl_bf16_a_steps(g->ta, mr, kc, &prsa, &pcsa);
             /* B in place (row-major, FP32: kernels read no column past n), or packed. */
             if (kc && !g->direct_b)
-                kt->pack_b(g->tb, kc, nc, b_at(g, pc, jc), g->ldb, pb);
+                v->pack_b(g->tb, kc, nc, b_at(g, pc, jc), g->ldb, pb);
             for (size_t ic = m0; ic < m1; ic += MC) {
                 const size_t mc = min_sz(MC, m1 - ic);
                 if (kc && !g->direct_a)
-                    kt->pack_a(g->ta, mc, kc, a_at(g, ic, pc), g->lda, pa);
+                    v->pack_a(g->ta, mc, kc, a_at(g, ic, pc), g->lda, pa);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     const size_t nj = min_sz(nr, nc - jr);
                     const void *bp = pb + jr / nr * bpb;
@@ -265,19 +247,25 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
                     if (last && g->bias)
                         e.bias = g->bias + jc + jr;
                     float *cj = g->c + jc + jr;
-                    /* Narrow panels (the output layer) take taller tiles where the kernel has them. */
-                    const size_t mrd = nj <= nr / 2 && kt->mr_narrow > mr ? kt->mr_narrow : mr;
-                    if (g->direct_a && kc)
-                        for (size_t ir = 0; ir < mc; ir += mrd)
-                            kt->gemm_ukr(kc, a_at(g, ic + ir, pc), g->ta ? 1 : g->lda, g->ta ? g->lda : 1, bp,
-                                         ldpb, cj + (ic + ir) * g->ldc, g->ldc, min_sz(mrd, mc - ir), nj, &e);
-                    else {
+                    const int lanes = nj <= lanes_n;
+                    const size_t mrd = nj <= nr / 2 && mr_narrow > mr ? mr_narrow : mr;
+                    if (g->direct_a && kc) {
+                        for (size_t ir = 0; ir < mc; ir += mrd) {
+                            const size_t mi = min_sz(mrd, mc - ir);
+                            (lanes && mi > tu->lanes_min_rows ? kt->gemm_ukr_lanes : v->ukr)(
+                                kc, a_at(g, ic + ir, pc), g->ta ? 1 : g->lda, g->ta ? g->lda : 1, bp, ldpb,
+                                cj + (ic + ir) * g->ldc, g->ldc, mi, nj, &e);
+                        }
+                    } else {
                         /* BF16 A packed by rows: consecutive panels are consecutive
                            rows, so narrow panels take taller tiles there too. */
                         const size_t mrp = kt->pairs && !g->ta ? mrd : mr;
-                        for (size_t ir = 0; ir < mc; ir += mrp)
-                            kt->gemm_ukr(kc, pa + ir / mr * apb, prsa, pcsa, bp, ldpb, cj + (ic + ir) * g->ldc,
-                                         g->ldc, min_sz(mrp, mc - ir), nj, &e);
+                        for (size_t ir = 0; ir < mc; ir += mrp) {
+                            const size_t mi = min_sz(mrp, mc - ir);
+                            (lanes && mi > tu->lanes_min_rows ? kt->gemm_ukr_lanes : v->ukr)(
+                                kc, pa + ir / mr * apb, prsa, pcsa, bp, ldpb, cj + (ic + ir) * g->ldc, g->ldc, mi,
+                                nj, &e);
+                        }
                     }
                 }
                 /* Rows are finished here when one column block covers them: softmax while hot. */
@@ -294,11 +282,11 @@ static void run_rect(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t 
    tiles plus what it packs (a packed float costs about a dozen FMAs). */
 static double grid_cost(const gemm_job *g, size_t tm, size_t tn)
 {
-    const size_t mr = g->kt->mr, nr = g->kt->nr;
+    const size_t mr = g->v->mr, nr = g->v->nr;
     size_t rows = div_up(div_up(g->m, mr), tm) * mr, cols = div_up(div_up(g->n, nr), tn) * nr;
     rows = min_sz(rows, div_up(g->m, mr) * mr);
     cols = min_sz(cols, div_up(g->n, nr) * nr);
-    double k = (double)g->k, pack = 12.0;
+    double k = (double)g->k, pack = g->tu->pack_cost;
     double cost = (double)rows * (double)cols * k;
     if (!g->direct_a)
         cost += pack * (double)rows * k * (double)div_up(cols, g->blk.nc);
@@ -307,9 +295,10 @@ static double grid_cost(const gemm_job *g, size_t tm, size_t tn)
     return cost;
 }
 
-/* Rows a multiple of 2 KiB apart fall into one or two L1 sets: a kernel
-   reading such a matrix in place would thrash L1, so it is packed instead. */
-static int l1_aliasing(size_t ld) { return ld % 512 == 0; }
+/* Rows a multiple of 2 KiB apart (the record's alias_ld floats) fall into
+   one or two L1 sets: a kernel reading such a matrix in place would thrash
+   L1, so it is packed instead. */
+static int l1_aliasing(const myl_isa_tuning *tu, size_t ld) { return tu->alias_ld && ld % tu->alias_ld == 0; }
 
 int myl_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
              const float *b, size_t ldb, float beta, float *c, size_t ldc,
@@ -332,11 +321,30 @@ int myl_gemm_with(const myl_kernels *kt, int ta, int tb, size_t m, size_t n, siz
         return MYELIN_OK;
     /* Every field named: a partial initializer zero-fills the struct first
        with rep stos, about 25 ns a call on Zen 5. */
-    gemm_job g = {.kt = kt, .ta = ta, .tb = tb, .act = act, .direct_a = 0, .direct_b = 0, .skip_ab = 0,
-                  .bt = 0, .bt_pack_a = 0, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
+    const myl_gemm_plan *plans;
+    const myl_isa_tuning *tu = myl_tuning_path(kt, &plans);
+    const myl_gemm_plan *plan = &plans[(double)m * (double)n * (double)k >= tu->large_work ? MYL_CLASS_LARGE : MYL_CLASS_NN];
+    const myl_gemm_variant *v = plan->v;
+    /* BF16 tables have one tile of their own and no variants: their blocks
+       come from the caches here, and of the record only the thresholds serve
+       them, with twice the work before a team pays (twice the products per
+       instruction; reasoned from the FP32 figures, not measured). */
+    myl_gemm_variant own_v;
+    myl_gemm_plan own_plan;
+    myl_isa_tuning own_tu;
+    if (kt->pairs) {
+        own_v = (myl_gemm_variant){kt->name, kt->mr, kt->nr, kt->mr_narrow, 0, 0, kt->gemm_ukr, kt->pack_a, kt->pack_b};
+        pairs_plan(kt, &own_v, &own_plan);
+        own_tu = *tu;
+        own_tu.lanes_nmax = own_tu.lanes_rowmajor_nmax = own_tu.mr_narrow = 0;
+        own_tu.team_work *= 2;
+        v = &own_v, plan = &own_plan, tu = &own_tu;
+    }
+    gemm_job g = {.kt = kt, .v = v, .tu = tu, .ta = ta, .tb = tb, .act = act, .direct_a = 0, .direct_b = 0,
+                  .skip_ab = 0, .bt = 0, .bt_pack_a = 0, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
                   .alpha = alpha, .beta = beta, .slope = slope, .a = a, .b = b, .bias = bias, .c = c,
                   .blk = {0, 0, 0}, .kstep = 0, .nkb = 0};
-    myl_gemm_blocking(kt, &g.blk);
+    plan_blocks(plan, &g.blk);
     /* BLAS: with k == 0 or alpha == 0, A and B are not read: C = beta*C (+ epilogue). */
     g.skip_ab = k == 0 || alpha == 0.0f;
     if (g.skip_ab) {
@@ -354,37 +362,35 @@ int myl_gemm_with(const myl_kernels *kt, int ta, int tb, size_t m, size_t n, siz
     /* Read row-major B in place when packing it would cost more than it saves:
        small M (the forward and dY.W^T products of a minibatch). */
     const int fp32 = kt->pack_elem_size == sizeof(float) && !g.skip_ab;
-    g.direct_b = fp32 && !tb && m <= 4 * g.blk.mc && !l1_aliasing(ldb);
+    g.direct_b = fp32 && !tb && (double)m <= tu->direct_b_mc * (double)g.blk.mc && !l1_aliasing(tu, ldb);
     /* A in place too, row-major (MR row streams) or transposed (one stream
        of MR-float runs): the kernel broadcasts from either as fast as from a
        packed panel (measured), and packing A costs as much as the whole
-       product on the narrow output layer. */
-    g.direct_a = fp32 && !l1_aliasing(lda);
+       product on the narrow output layer. Variants that want row-major A
+       packed (rows along the lanes) get it packed. */
+    g.direct_a = fp32 && !l1_aliasing(tu, lda) && (ta || v->a_rowmajor_in_place);
     /* B stored transposed with small M: read in place by the B-transposed
        kernel instead of packed, when packing B (about 0.3 cycle a float)
        costs more than what that kernel adds: A packed transposed (as much)
        and its tiles' transposed epilogues (about 0.4 cycle an element of
        C). 32x784x128 NT: 165 -> 189 GFLOP/s. */
-    g.bt = fp32 && tb && kt->gemm_ukr_bt && kt->pack_a_bt && !l1_aliasing(ldb) &&
-           3.0 * (double)n * (double)k > 3.0 * (double)m * (double)k + 4.0 * (double)m * (double)n;
-    g.bt_pack_a = !ta || l1_aliasing(lda);
+    g.bt = fp32 && tb && kt->gemm_ukr_bt && kt->pack_a_bt && !l1_aliasing(tu, ldb) && tu->bt_pack_b > 0 &&
+           tu->bt_pack_b * (double)n * (double)k > tu->bt_pack_a * (double)m * (double)k + tu->bt_epi * (double)m * (double)n;
+    g.bt_pack_a = !ta || l1_aliasing(tu, lda);
 
     /* Threads: none for small products. Waking a team and joining it costs
        about as much as a million FMAs on one core (measured on Zen 5, 2
        threads: 128x64x64 and 512x10x64 run faster on one, 256x64x64 and
        256x10x256 on two); narrow products count as 16 columns wide, the
-       kernels' vector width. */
+       kernels' vector width (the record's team_work and team_min_cols). */
     size_t nt = 1;
-    double work = (double)m * (double)max_sz(n, 16) * (double)(g.skip_ab ? 1 : k);
-    /* BF16 tables do twice the products per instruction: twice the work
-       before a team pays for itself (reasoned from the FP32 figures, not
-       measured: the machine was shared when this was written). */
-    if (work >= (kt->pairs ? 2e6 : 1e6))
+    double work = (double)m * (double)max_sz(n, tu->team_min_cols) * (double)(g.skip_ab ? 1 : k);
+    if (work >= tu->team_work)
         nt = (size_t)myl_threads();
     size_t mu = 1, nu = 1, tm = 1, tn = 1;
     if (nt > 1) {
-        mu = div_up(m, kt->mr);
-        nu = div_up(n, kt->nr);
+        mu = div_up(m, v->mr);
+        nu = div_up(n, v->nr);
         nt = min_sz(nt, mu * nu);
     }
     if (nt > 1) {
@@ -425,8 +431,8 @@ int myl_gemm_with(const myl_kernels *kt, int ta, int tb, size_t m, size_t n, siz
         /* Work items are the nt rectangles; a smaller team than asked takes several. */
         for (size_t w = (size_t)omp_get_thread_num(); w < nt; w += team) {
             size_t ti = w / tn, tj = w % tn;
-            size_t m0 = min_sz(m, ti * mu / tm * kt->mr), m1 = min_sz(m, (ti + 1) * mu / tm * kt->mr);
-            size_t n0 = min_sz(n, tj * nu / tn * kt->nr), n1 = min_sz(n, (tj + 1) * nu / tn * kt->nr);
+            size_t m0 = min_sz(m, ti * mu / tm * v->mr), m1 = min_sz(m, (ti + 1) * mu / tm * v->mr);
+            size_t n0 = min_sz(n, tj * nu / tn * v->nr), n1 = min_sz(n, (tj + 1) * nu / tn * v->nr);
             if (m0 >= m1 || n0 >= n1)
                 continue;
             size_t abytes = (a_buf_bytes(&g, m1 - m0) + 63) & ~(size_t)63;

@@ -1,5 +1,6 @@
 /* myelin_info: what this build found on this CPU and what it chose. */
 #include "internal.h"
+#include "tuning.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,13 +84,24 @@ int myelin_info(char *buf, size_t len)
         const char *state = k ? "runs here" : compiled_in(name) ? "not on this CPU" : "not in this build";
         put(&w, "  %-7s %-17s %-9s", name, state, !strcmp(name, active) ? "(in use)" : "");
         if (k) {
-            myl_blocking b;
-            myl_gemm_blocking(k, &b);
-            put(&w, "gemm tile %ux%u, blocks MC %zu KC %zu NC %zu, packs %u-byte elements", k->mr, k->nr,
-                b.mc, b.kc, b.nc, k->pack_elem_size);
+            myl_gemm_plan pl, pn;
+            myl_tuning_plan(k, MYL_CLASS_LARGE, &pl);
+            myl_tuning_plan(k, MYL_CLASS_NN, &pn);
+            put(&w, "gemm %s, blocks MC %zu KC %zu NC %zu, packs %u-byte elements", pl.v->name, pl.mc, pl.kc,
+                pl.nc, k->pack_elem_size);
+            if (pn.v != pl.v)
+                put(&w, "; below %.3g multiply-adds %s", myl_tuning_active()->isa[k->id].large_work, pn.v->name);
         }
         put(&w, "\n");
     }
+    char sig[512], path[1024];
+    int from_env = 0;
+    myl_tuning_signature(sig, sizeof sig);
+    put(&w, "Tuning record: '%s', %s\n  CPU signature: %s\n", myl_tuning_active()->name, myl_tuning_source(), sig);
+    if (myl_tuning_default_path(path, sizeof path, &from_env))
+        put(&w, "  tuning file: %s%s\n", path, from_env ? " (MYELIN_TUNING)" : "");
+    if (myl_tuning_warning()[0])
+        put(&w, "  warning: %s\n", myl_tuning_warning());
     const myl_kernels *in_use;
     if (myl_kernels_get(&in_use) != MYELIN_OK)
         put(&w, "  no path in use: %s\n", myelin_last_error());

@@ -146,7 +146,24 @@ int myelin_loss_eval(myelin_loss loss, size_t rows, size_t cols, const float *y,
     if (grad == y && ldg != ldy)
         return myl_fail(MYELIN_EINVAL, "myelin_loss_eval: grad aliases y but ldg (%zu) != ldy (%zu)", ldg, ldy);
     double sum;
-    if ((st = myl_loss_rows(loss, rows, cols, y, ldy, t, ldt, &sum, grad, ldg, (float)(1.0 / (double)rows))))
+    const float scale = (float)(1.0 / (double)rows);
+    const myl_kernels *k;
+    if ((st = myl_kernels_get(&k)))
+        return st;
+    int done = 0;
+    if (loss == MYELIN_LOSS_SOFTMAX_CE && k->softmax_ce && cols >= 2 && cols <= 16 && ldy == cols && ldt == cols &&
+        (!grad || (ldg == cols && grad != y))) {
+        /* Narrow contiguous rows (the output layer): the path's batch kernel,
+           rows along the vector lanes, as the training loop uses it; the
+           engine's row loop below calls a row kernel per row and ran slower
+           than a naive loop on 10 classes (p is not kept). The
+           kernel's per-row losses are floats: a total that is not finite
+           (a row term beyond FLT_MAX, or NaN logits) is computed again in
+           double by the row loop, which is what decides. */
+        k->softmax_ce(rows, cols, y, t, NULL, grad, scale, &sum, NULL);
+        done = isfinite(sum);
+    }
+    if (!done && (st = myl_loss_rows(loss, rows, cols, y, ldy, t, ldt, &sum, grad, ldg, scale)))
         return st;
     *loss_out = (float)(sum / (double)rows);
     return MYELIN_OK;

@@ -1,4 +1,4 @@
-# Fuzzing the readers with libFuzzer + AddressSanitizer + UBSan (clang).
+# Fuzzing the readers (IDX, CSV, model, tuning file) with libFuzzer + AddressSanitizer + UBSan (clang).
 #   make fuzz [FUZZ_SECONDS=300]   build, then fuzz each target that long
 # tests/phase-fuzz.sh runs a few seconds of each in `make test` and replays
 # fuzz/regress/<target>/* (inputs that once crashed) every time.
@@ -10,9 +10,11 @@ FUZZ_SECONDS ?= 300
 FUZZ_BASE ?= build
 FB := build-fuzz
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-TARGETS := idx csv model
-FUZZ_SRC := $(wildcard engine/data/*.c) engine/model.c
+TARGETS := idx csv model tuning
+FUZZ_SRC := $(wildcard engine/data/*.c) engine/model.c engine/tuning-file.c
 FUZZ_OBJ := $(patsubst %.c,$(FB)/obj/%.o,$(FUZZ_SRC))
+# The tuning reader knows the x86 paths' variant names only when told they are built.
+FUZZ_ISA := $(if $(filter x86_64,$(shell uname -m)),-DMYL_HAVE_AVX2 -DMYL_HAVE_AVX512)
 GOMP := $(shell gcc -print-file-name=libgomp.so)
 
 .PHONY: fuzz fuzz-build FORCE
@@ -25,9 +27,9 @@ FORCE:
 
 # MYL_FUZZ_NO_CRC: the model loader skips its checksum so that the fuzzer
 # reaches the structural checks behind it.
-$(FB)/obj/%.o: %.c engine/data/data.h include/myelin.h
+$(FB)/obj/%.o: %.c engine/data/data.h engine/tuning.h engine/internal.h kernels/kernels.h include/myelin.h
 	@mkdir -p $(dir $@)
-	clang -std=c11 -O1 -g -D_GNU_SOURCE -DMYL_HAVE_ZLIB -DMYL_FUZZ_NO_CRC -Iinclude -Iengine -Ikernels \
+	clang -std=c11 -O1 -g -D_GNU_SOURCE -DMYL_HAVE_ZLIB -DMYL_FUZZ_NO_CRC $(FUZZ_ISA) -Iinclude -Iengine -Ikernels \
 	    -fsanitize=fuzzer-no-link $(SAN) -c $< -o $@
 
 $(FB)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ) $(FUZZ_BASE)/libmyelin.a

@@ -62,6 +62,33 @@ int myelin_set_pinning(int on);
    topology, cache sizes and blocking) into buf; returns MYELIN_OK or EINVAL. */
 int myelin_info(char *buf, size_t len);
 
+/* ------------------------------------------------------------------ tuning */
+/* Every choice that affects speed and nothing else (the GEMM micro-kernel
+   variant per shape class, M/N blocks, in-place and threading thresholds)
+   is one tuning record. At start-up the library uses a built-in record for
+   the CPU family found by cpuid, or the tuning file measured on this CPU:
+   $MYELIN_TUNING, else $XDG_CACHE_HOME/myelin/tuning-<signature hash>
+   (~/.cache/myelin/...). A file measured on another CPU is ignored and a
+   malformed one rejected (both reported by myelin_info); neither is used.
+   No record changes any result: products and trained networks are the same
+   bytes under every record. */
+
+/* Called by myelin_tune as it goes: fraction done (0..1) and what it measures. */
+typedef void (*myelin_tune_progress_fn)(double done, const char *what, void *user);
+/* Measures the GEMM variants and blocks of the path in use on this machine
+   for at most about max_seconds (1..3600), uses the result and writes it to
+   path (NULL: the default tuning file above, directories created).
+   progress may be NULL. MYELIN_EIO if the file cannot be written. */
+int myelin_tune(const char *path, double max_seconds, myelin_tune_progress_fn progress, void *user);
+/* The record in use as tuning-file text, after a comment line saying where
+   it came from. MYELIN_EINVAL if buf is too small (8 KiB is enough). */
+int myelin_tuning_info(char *buf, size_t len);
+/* Uses the tuning file at path (NULL: the built-in record for this CPU):
+   MYELIN_EIO if it cannot be read, MYELIN_EFORMAT if malformed,
+   MYELIN_EUNSUPPORTED if measured on another CPU; the record in use is then
+   unchanged. Not while other threads run products. */
+int myelin_tuning_load(const char *path);
+
 /* ------------------------------------------------------------------- SGEMM */
 
 typedef enum { MYELIN_NOTRANS = 0, MYELIN_TRANS = 1 } myelin_transpose;

@@ -64,12 +64,36 @@ typedef void (*myl_u8_vcvt_fn)(size_t n, const uint8_t *x, const float *offset, 
    rows of n floats; t, p and g alike): p = softmax(z), g = (p - t) * g_scale
    when g is not NULL, *loss_sum = the sum over rows of sum_j t_j (lse - z_j)
    over t_j != 0 (lse = log sum_j exp z_j; NaN or +inf logits make it NaN),
-   *correct = the rows whose first maximum of p is the first maximum of t. */
+   *correct = the rows whose first maximum of p is the first maximum of t
+   (not counted when correct is NULL); p is not stored when NULL. */
+/* Softmax backward of rows x n (strided): dx = y * (dy - sum_j dy_j y_j) per
+   row, the sum in double; dx may be dy (same stride). */
+typedef void (*myl_softmax_bwd_fn)(size_t rows, size_t n, const float *y, size_t ldy, const float *dy, size_t lddy,
+                                   float *dx, size_t lddx);
 typedef void (*myl_softmax_ce_fn)(size_t rows, size_t n, const float *z, const float *t, float *p, float *g,
                                   float g_scale, double *loss_sum, size_t *correct);
 
+/* Paths, in the order of the tuning record's per-path entries. */
+enum { MYL_ISA_SCALAR = 0, MYL_ISA_AVX2, MYL_ISA_AVX512, MYL_ISA_NEON, MYL_ISA_COUNT };
+
+/* One GEMM micro-kernel variant of a path, with the packing of its tile.
+   Every variant of a path computes each element of C with the same
+   operations in the same K order (one FMA chain from zero, then the
+   epilogue), so which one runs is a speed choice only (engine/tuning.c). */
+typedef struct {
+    const char *name;          /* its file, op-tile-isa: "f32-gemm-12x32-avx512" */
+    unsigned mr, nr;           /* tile */
+    unsigned mr_narrow_max;    /* rows a call may take when n <= nr/2 and A is not packed (0: mr) */
+    unsigned b_prefetch;       /* B prefetch distance compiled in, in K steps (0: none) */
+    int a_rowmajor_in_place;   /* reads row-major A in place at full speed (else the driver packs it) */
+    myl_gemm_ukr_fn ukr;
+    myl_pack_a_fn pack_a;
+    myl_pack_b_fn pack_b;
+} myl_gemm_variant;
+
 typedef struct {
     const char *name;          /* "scalar", "avx2", "avx512", "neon" */
+    unsigned id;               /* MYL_ISA_* */
     unsigned mr, nr;           /* GEMM micro-tile */
     unsigned mr_narrow;        /* rows a gemm_ukr call may take when n <= nr/2 and A is not packed (0: mr) */
     unsigned pack_elem_size;   /* bytes per packed element */
@@ -99,6 +123,16 @@ typedef struct {
     myl_softmax_fn softmax;
     myl_u8_vcvt_fn u8_vcvt;    /* dataset bytes to floats (the minibatch gather) */
     myl_softmax_ce_fn softmax_ce; /* optional (NULL: the engine's row loop) */
+    myl_softmax_bwd_fn softmax_bwd; /* optional (NULL: the engine's row loop) */
+    /* GEMM variants (variants[0] is gemm_ukr/mr/nr/pack_a/pack_b above);
+       the tuning record picks one per shape class. */
+    const myl_gemm_variant *variants;
+    unsigned n_variants;
+    /* Optional: narrow products with rows along the lanes, m any, n <=
+       nr_lanes, A packed/stored transposed or row-major (transposed in L1
+       by the kernel). The record says when the driver uses it. */
+    myl_gemm_ukr_fn gemm_ukr_lanes;
+    unsigned nr_lanes;
 } myl_kernels;
 
 /* Tables defined by each ISA's files; NULL-free. A table exists in a build

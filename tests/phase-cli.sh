@@ -176,6 +176,23 @@ grep -q -- "--lr F .*(default 0.01)" <("$M" train --help) && ok "--help lists th
     bad "train --help lacks defaults" "$("$M" train --help | grep -- --lr)"
 "$M" info | grep -q "ISA paths" && ok "myelin info" || bad "myelin info"
 
+# --- tuning: measured file used, another CPU's ignored, a malformed one rejected
+"$M" tune --show | grep -q "^myelin-tuning 1" && ok "myelin tune --show" || bad "myelin tune --show" "$("$M" tune --show 2>&1 | head -n 3)"
+if "$M" tune --seconds 3 --output "$T/tuning" >"$T/tune.out" 2>"$T/tune.err" && grep -q "^cpu " "$T/tuning"; then
+    MYELIN_TUNING="$T/tuning" "$M" info | grep -q "Tuning record: 'tuned', file $T/tuning" && ok "tuning file measured here is used" ||
+        bad "tuning file not used" "$(MYELIN_TUNING="$T/tuning" "$M" info | grep -A3 Tuning)"
+    sed 's/^cpu .*/cpu some other CPU/' "$T/tuning" >"$T/other"
+    MYELIN_TUNING="$T/other" "$M" info | grep -q "warning: .*ignored: measured on another CPU" && ok "another CPU's tuning file ignored" ||
+        bad "another CPU's tuning file" "$(MYELIN_TUNING="$T/other" "$M" info | grep -A3 Tuning)"
+else
+    bad "myelin tune --seconds 3" "$(tail -n 3 "$T/tune.err")"
+fi
+printf 'myelin-tuning 1\ncpu x\navx512.mc_l2 lots\n' >"$T/bad"
+out=$(MYELIN_TUNING="$T/bad" "$M" info 2>&1)
+echo "$out" | grep -q "rejected: tuning file: line 3: avx512.mc_l2" && echo "$out" | grep -q "Tuning record: '[a-z0-9-]*', built-in" &&
+    ok "malformed tuning file rejected with its line" || bad "malformed tuning file" "$(echo "$out" | grep -i tuning)"
+expect_fail "tune --seconds out of range" "--seconds 0 is not in 1..3600" "$M" tune --seconds 0
+
 # --- manual page: renders without warnings, every option of every command --
 MAN1=$(dirname "$M")/myelin.1
 if ! command -v groff >/dev/null; then

@@ -21,8 +21,16 @@ static void pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, 
     myl_pack_b_f32(8, trans, kc, nc, b, ldb, dst);
 }
 
+static const myl_gemm_variant variants[] = {
+    {.name = "f32-gemm-4x8-scalar", .mr = 4, .nr = 8, .mr_narrow_max = 0, .b_prefetch = 0, .a_rowmajor_in_place = 1,
+     .ukr = myl_f32_gemm_ukr_4x8_scalar, .pack_a = pack_a, .pack_b = pack_b},
+};
+
 const myl_kernels myl_kernels_scalar = {
     .name = "scalar",
+    .id = MYL_ISA_SCALAR,
+    .variants = variants,
+    .n_variants = sizeof variants / sizeof variants[0],
     .mr = 4,
     .nr = 8,
     .pack_elem_size = 4,

@@ -1,10 +1,10 @@
 /* AVX-512 GEMM micro-kernel, tile 12 x 32: 24 zmm accumulators (12 rows x two
    16-float vectors), two B loads and one A broadcast per row and K step, which
    leaves registers to spare and hides the 4-cycle FMA latency on two pipes.
-   Narrow products (n <= 16, A read in place) take up to 96 rows per call:
-   for n <= 12 (10 with row-major A) the rows go along the vector lanes
-   (f32-gemm-32x12-mlanes-avx512.c: every lane busy on the n = 10 output
-   layer), otherwise row tiles of up to 24 rows with one column vector.
+   Narrow products (n <= 16, A read in place) take up to 96 rows per call,
+   in row tiles of up to 24 rows with one column vector (the driver sends
+   the n = 10 output layer to the rows-along-lanes kernel instead,
+   f32-gemm-32x12-mlanes-avx512.c, when the tuning record says so).
    The tile is instantiated for every row count (1..12) and for one or two
    column vectors, so partial tiles (m < 12, n <= 16) cost only what they
    compute; masked loads and stores keep every access inside the m x n tile.
@@ -143,16 +143,13 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
              : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 1, 0, n, ep);         \
         break;
 
-/* Narrow panels (n <= 16) of more than ROWS_NARROW rows, or in rows along the
-   lanes: out of line, so the common tiles keep a small stack frame. */
+/* Narrow panels (n <= 16) of more than ROWS_NARROW rows: out of line, so
+   the common tiles keep a small stack frame. (Rows along the lanes, the
+   other narrow tile, is the driver's choice: the tuning record's.) */
 static __attribute__((noinline)) void narrow_rows(size_t k, const float *pa, size_t rsa, size_t csa,
                                                   const float *pb, size_t ldpb, float *c, size_t ldc, size_t m,
                                                   size_t n, const myl_epilogue *ep)
 {
-    if (rsa == 1 ? n <= MYL_AVX512_MLANES_NMAX : n <= MYL_AVX512_MLANES_ROWMAJOR_NMAX) {
-        myl_f32_gemm_mlanes_avx512(k, pa, rsa, csa, pb, ldpb, c, ldc, m, n, ep);
-        return;
-    }
     for (size_t i0 = 0; i0 < m; i0 += ROWS_NARROW)
         myl_f32_gemm_ukr_avx512(k, pa + i0 * rsa, rsa, csa, pb, ldpb, c + i0 * ldc, ldc,
                                 m - i0 < ROWS_NARROW ? m - i0 : ROWS_NARROW, n, ep);
@@ -162,7 +159,7 @@ void myl_f32_gemm_ukr_avx512(size_t k, const void *pa_, size_t rsa, size_t csa, 
                              size_t ldc, size_t m, size_t n, const myl_epilogue *ep)
 {
     const float *pa = pa_, *pb = pb_;
-    if (m > ROWS_NARROW || (m > 8 && (rsa == 1 ? n <= MYL_AVX512_MLANES_NMAX : n <= MYL_AVX512_MLANES_ROWMAJOR_NMAX))) {
+    if (m > ROWS_NARROW) {
         narrow_rows(k, pa, rsa, csa, pb, ldpb, c, ldc, m, n, ep);
         return;
     }

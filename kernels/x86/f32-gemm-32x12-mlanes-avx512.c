@@ -28,7 +28,7 @@ INLINE void mlanes_step(__m512 acc0[16], __m512 acc1[16], __m512 a0, __m512 a1, 
 
 /* Row-major A pays a transposition (64 shuffles per 16 x 16 block); measured
    on Zen 5 (256 x n x 64) it wins for n <= 10 and loses at n = 12
-   (MYL_AVX512_MLANES_ROWMAJOR_NMAX).
+   (the tuning record's lanes_rowmajor_nmax).
    buf[p*32 + i] = A(i, p) for rows i < 32 (zero for i >= m) and p < kc <= MLANES_KCHUNK,
    A row-major. Not inlined, and handed the caller's accumulator store (not
    touched here) so that the compiler cannot carry them across the call. */
@@ -118,11 +118,12 @@ INLINE void tile_mlanes(size_t k, const float *pa, size_t rsa, size_t csa, const
                     : tile_mlanes(k, pa, rsa, 1, pb, ldpb, c, ldc, mm, 1, nc, 1, ep);    \
         break;
 
-/* Rows in chunks of 32; n <= MYL_AVX512_MLANES_NMAX (packed A or A stored
-   transposed) or <= MYL_AVX512_MLANES_ROWMAJOR_NMAX (row-major A). */
-void myl_f32_gemm_mlanes_avx512(size_t k, const float *pa, size_t rsa, size_t csa, const float *pb, size_t ldpb,
+/* Rows in chunks of 32; n <= MYL_AVX512_NR_LANES, A packed, stored
+   transposed or row-major. */
+void myl_f32_gemm_mlanes_avx512(size_t k, const void *pa_, size_t rsa, size_t csa, const void *pb_, size_t ldpb,
                                 float *c, size_t ldc, size_t m, size_t n, const myl_epilogue *ep)
 {
+    const float *pa = pa_, *pb = pb_;
     for (size_t i0 = 0; i0 < m; i0 += 32, pa += 32 * rsa, c += 32 * ldc) {
         const size_t mm = m - i0 < 32 ? m - i0 : 32;
         switch (n) {

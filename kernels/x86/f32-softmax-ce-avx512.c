@@ -77,8 +77,9 @@ void myl_f32_softmax_ce_avx512(size_t rows, size_t n, const float *z, const floa
             loss = _mm512_mask_add_ps(loss, nz, loss, _mm512_mul_ps(tc[j], _mm512_sub_ps(lse, zc[j])));
             e[j] = _mm512_mul_ps(e[j], inv); /* p */
         }
-        right += (size_t)__builtin_popcount(
-            (unsigned)(_mm512_cmpeq_epi32_mask(first_max(e, n), first_max(tc, n)) & rm));
+        if (correct)
+            right += (size_t)__builtin_popcount(
+                (unsigned)(_mm512_cmpeq_epi32_mask(first_max(e, n), first_max(tc, n)) & rm));
         const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(loss));
         const __m512d hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(loss, 1));
         sum += _mm512_mask_reduce_add_pd((__mmask8)(rm & 0xff), lo) + _mm512_mask_reduce_add_pd((__mmask8)(rm >> 8), hi);
@@ -92,6 +93,8 @@ void myl_f32_softmax_ce_avx512(size_t rows, size_t n, const float *z, const floa
             for (size_t i = 0; i < rr; i++)
                 _mm512_mask_storeu_ps(g + (r0 + i) * n, cm, tc[i]);
         }
+        if (!p)
+            continue;
         for (size_t j = n; j < 16; j++)
             e[j] = _mm512_setzero_ps();
         transpose16(e);
@@ -99,5 +102,6 @@ void myl_f32_softmax_ce_avx512(size_t rows, size_t n, const float *z, const floa
             _mm512_mask_storeu_ps(p + (r0 + i) * n, cm, e[i]);
     }
     *loss_sum = sum;
-    *correct = right;
+    if (correct)
+        *correct = right;
 }

@@ -13,12 +13,16 @@ void myl_f32_gemm_ukr_bt_avx512(size_t k, const void *pa, size_t rsa, size_t csa
                                 size_t ldc, size_t m, size_t n, const myl_epilogue *ep);
 void myl_pack_a_bt_avx512(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst);
 /* Narrow products with rows along the lanes (f32-gemm-32x12-mlanes-avx512.c):
-   n <= 12 with A contiguous along its rows, n <= 10 with A row-major (its
-   transposition loses at 12; measured on Zen 5, 256 x n x 64). */
-#define MYL_AVX512_MLANES_NMAX 12
-#define MYL_AVX512_MLANES_ROWMAJOR_NMAX 10
-void myl_f32_gemm_mlanes_avx512(size_t k, const float *pa, size_t rsa, size_t csa, const float *pb, size_t ldpb,
+   n <= 12 columns, any rows (32 a tile). When the driver uses it (and up to
+   which n for row-major A, whose transposition costs) is the tuning record's. */
+#define MYL_AVX512_NR_LANES 12
+void myl_f32_gemm_mlanes_avx512(size_t k, const void *pa, size_t rsa, size_t csa, const void *pb, size_t ldpb,
                                 float *c, size_t ldc, size_t m, size_t n, const myl_epilogue *ep);
+/* Variant for Intel's cores (f32-gemm-32x12-avx512.c): A along the lanes, B broadcast. */
+void myl_f32_gemm_ukr_32x12_avx512(size_t k, const void *pa, size_t rsa, size_t csa, const void *pb, size_t ldpb,
+                                   float *c, size_t ldc, size_t m, size_t n, const myl_epilogue *ep);
+void myl_pack_a_32x12_avx512(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst);
+void myl_pack_b_32x12_avx512(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst);
 void myl_pack_a_avx512(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst);
 void myl_pack_b_avx512(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst);
 #endif

@@ -9,6 +9,7 @@ void myl_bf16_pack_b_avx512bf16(int trans, size_t kc, size_t nc, const float *b,
 
 const myl_kernels myl_kernels_bf16_avx512 = {
     .name = "avx512bf16",
+    .id = MYL_ISA_AVX512, /* the record of the FP32 path beside it gives the thresholds */
     .mr = MYL_BF16_MR,
     .nr = MYL_BF16_NR,
     .mr_narrow = MYL_BF16_MR_NARROW,
