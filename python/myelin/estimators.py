@@ -78,6 +78,7 @@ class _Estimator:
         spec = ",".join([str(n_in)] + ["%d:%s" % (int(h), act) for h in hidden] + [self._output(n_out)])
         drop = self.dropout if self.dropout else None
         self.net_ = Net(spec, seed=self._seed_, dropout=drop)
+        self._n_out = n_out
 
     def _opts(self, rows):
         solver = self.solver
@@ -124,7 +125,7 @@ class _Estimator:
 
     def _fit(self, X, t, n_out):
         X = self._check_X(X, True)
-        if not (self.warm_start and hasattr(self, "net_") and self.net_.outputs == n_out and
+        if not (self.warm_start and hasattr(self, "net_") and self._n_out == n_out and
                 self.net_.inputs == X.shape[1]):
             self._seed_ = self._seed()
             self._new_net(X.shape[1], n_out)
