@@ -126,6 +126,27 @@ def test_sgemm_passes_the_callers_buffers(monkeypatch):
     assert seen[1][8] == addr(bt) and seen[1][1] == 1
 
 
+def test_sgemm_fast_path_passes_the_callers_buffers(monkeypatch):
+    """The short path of plain row-major products: the same addresses, the same
+    results as the general path; read-only operands take the general path."""
+    import myelin.core as core
+    seen, real = [], core._sgemm_raw
+
+    def spy(*args):
+        seen.append(args)
+        return real(*args)
+    monkeypatch.setattr(core, "_sgemm_raw", spy)
+    a, b = rand(5, 3), rand(3, 4)
+    c = myelin.sgemm(a, b, alpha=2.0)
+    addr = lambda x: x.__array_interface__["data"][0]
+    assert len(seen) == 1 and [seen[0][i].value for i in (6, 8, 11)] == [addr(a), addr(b), addr(c)]
+    assert [seen[0][i].value for i in (2, 3, 4, 7, 9, 12)] == [5, 4, 3, 3, 4, 4]
+    np.testing.assert_allclose(c, 2 * (a @ b), rtol=1e-5, atol=1e-5)
+    a.flags.writeable = False
+    np.testing.assert_allclose(myelin.sgemm(a, b), a @ b, rtol=1e-5, atol=1e-5)
+    assert len(seen) == 1
+
+
 def test_sgemm_errors():
     a, b = rand(4, 3), rand(4, 2)
     with pytest.raises(ValueError, match="inner dimensions"):
