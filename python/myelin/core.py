@@ -82,21 +82,11 @@ def _rows(a, name):
 # __array_interface__ at 1.5 us an array, were most of a 4x4 call's time).
 _sgemm_raw = ctypes.CDLL(_lib.LIBRARY_PATH).myelin_sgemm
 _sgemm_raw.restype = ctypes.c_int
-_addr = ctypes.addressof
-_buf = ctypes.c_char.from_buffer  # writeable arrays only; the others take the general path
-_S, _VP, _CF = ctypes.c_size_t, ctypes.c_void_p, ctypes.c_float
+_ptr = (ctypes.c_char * 0).from_buffer  # passed as a pointer to the array's data; writeable arrays only
+_S, _CF = ctypes.c_size_t, ctypes.c_float
 _ONE, _ZERO = _CF(1.0), _CF(0.0)
-_sizes = {}
+_sizes = {n: _S(n) for n in range(1, 1025)}
 _nd, _empty = np.ndarray, np.empty
-
-
-def _size(v):
-    r = _sizes.get(v)
-    if r is None:
-        r = _S(v)
-        if len(_sizes) < 4096:  # bounded: the common sizes stay
-            _sizes[v] = r
-    return r
 
 
 def sgemm(a, b, c=None, alpha=1.0, beta=0.0, trans_a=False, trans_b=False):
@@ -110,16 +100,15 @@ def sgemm(a, b, c=None, alpha=1.0, beta=0.0, trans_a=False, trans_b=False):
             a.dtype is _F32 and b.dtype is _F32 and a.ndim == 2 and b.ndim == 2):
         m, k = a.shape
         n = b.shape[1]
-        if b.shape[0] == k and m and n and k and a.strides == (4 * k, 4) and b.strides == (4 * n, 4):
+        if b.shape[0] == k and m and n and k and a.flags.c_contiguous and b.flags.c_contiguous:
             try:
-                pa, pb = _addr(_buf(a)), _addr(_buf(b))
+                pa, pb = _ptr(a), _ptr(b)
             except TypeError:  # read-only: the general path below
                 pass
             else:
                 c = _empty((m, n), _F32)
-                K, N = _size(k), _size(n)
-                st = _sgemm_raw(0, 0, _size(m), N, K, _ONE if alpha == 1 else _CF(alpha), _VP(pa), K, _VP(pb), N,
-                                _ZERO, _VP(_addr(_buf(c))), N)
+                M, K, N = _sizes.get(m) or _S(m), _sizes.get(k) or _S(k), _sizes.get(n) or _S(n)
+                st = _sgemm_raw(0, 0, M, N, K, _ONE if alpha == 1 else _CF(alpha), pa, K, pb, N, _ZERO, _ptr(c), N)
                 if st:
                     raise _lib.error(st)
                 return c

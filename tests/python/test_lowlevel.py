@@ -139,7 +139,7 @@ def test_sgemm_fast_path_passes_the_callers_buffers(monkeypatch):
     a, b = rand(5, 3), rand(3, 4)
     c = myelin.sgemm(a, b, alpha=2.0)
     addr = lambda x: x.__array_interface__["data"][0]
-    assert len(seen) == 1 and [seen[0][i].value for i in (6, 8, 11)] == [addr(a), addr(b), addr(c)]
+    assert len(seen) == 1 and [ctypes.addressof(seen[0][i]) for i in (6, 8, 11)] == [addr(a), addr(b), addr(c)]
     assert [seen[0][i].value for i in (2, 3, 4, 7, 9, 12)] == [5, 4, 3, 3, 4, 4]
     np.testing.assert_allclose(c, 2 * (a @ b), rtol=1e-5, atol=1e-5)
     a.flags.writeable = False
