@@ -50,8 +50,8 @@ def out_f32(a, name, shape):
 
 def inputs(X, name="X"):
     """Training/prediction inputs: uint8 or float32 passed as they are, other numbers -> float32."""
-    if isinstance(X, np.ndarray) and X.dtype == U8 and X.flags.c_contiguous and X.ndim == 2:
-        return X
+    if isinstance(X, np.ndarray) and X.dtype == U8 and X.ndim == 2:
+        return np.ascontiguousarray(X)  # bytes stay bytes (a strided view is copied once)
     X = f32(X, name, ndim=2) if getattr(X, "ndim", 2) == 2 else np.asarray(X)
     if X.ndim != 2:
         raise ValueError("%s: expected a 2-D array (rows, features), got shape %s%s" % (

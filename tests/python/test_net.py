@@ -195,9 +195,11 @@ def test_training_reads_the_callers_buffers(monkeypatch):
     img = np.random.default_rng(0).integers(0, 256, (64, 6), dtype=np.uint8)
     net.fit(img, y, epochs=1)
     assert seen[3] == ("myelin_train", None, addr(img), addr(y))
+    net.fit(img[::2], y[::2], epochs=1)  # a strided view of bytes: copied once, still bytes
+    assert seen[-1][1] is None and seen[-1][2] not in (None, addr(img))
     y64 = y.astype(np.int64)  # converted once: another buffer
     net.fit(X, y64, epochs=1)
-    assert seen[4][1] == addr(X) and seen[4][3] != addr(y64)
+    assert seen[-1][1] == addr(X) and seen[-1][3] != addr(y64)
 
 
 def test_callbacks_stop_and_errors():
@@ -348,3 +350,38 @@ def test_data_readers(tmp_path):
     assert not off.any() and sc == pytest.approx([1 / 255, 1 / 255])
     off, sc = myelin.standardize_stats(np.array([[1.0], [3.0]]))
     assert off[0] == 2 and sc[0] == pytest.approx(1.0)
+
+
+PROGRESS = r"""
+import numpy as np, myelin
+r = np.random.default_rng(0)
+X = r.standard_normal((4000, 32)).astype(np.float32); y = (X[:, 0] > 0).astype(np.int32)
+net = myelin.Net("32,64:relu,2:softmax", seed=1)
+net.fit(X, y, epochs=3, batch_size=32, verbose=1)  # the bar is drawn at least at each epoch's end
+"""
+
+
+def test_progress_bar_only_on_a_terminal():
+    import pty
+    import subprocess
+    import sys
+    from conftest import env_with_package
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-c", PROGRESS], stderr=slave, stdout=subprocess.DEVNULL,
+                         env=env_with_package())
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            b = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not b:
+            break
+        chunks.append(b)
+    os.close(master)
+    assert p.wait(timeout=60) == 0
+    tty = b"".join(chunks).decode()
+    assert "\r  " in tty and "samples/s" in tty and "[#" in tty and "epoch 3/3" in tty, tty[-500:]
+    piped = subprocess.run([sys.executable, "-c", PROGRESS], capture_output=True, text=True, env=env_with_package())
+    assert piped.returncode == 0 and piped.stderr == "", piped.stderr
