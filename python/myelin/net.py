@@ -99,7 +99,8 @@ class Net:
         inputs, specs = layers[0], layers[1:]
         if loss is None:
             out = specs[-1]
-            loss = 4 if out.act == 5 else 2 if (out.act == 3 and out.units == 1) else 0
+            act = _lib.ACTS[out.act]
+            loss = "ce" if act == "softmax" else "bce" if (act == "sigmoid" and out.units == 1) else "mse"
         arr = (_lib.LayerSpec * len(specs))(*specs)
         ns = _lib.NetSpec(inputs=inputs, n_layers=len(specs), layers=arr, loss=_lib.enum("loss", _lib.LOSSES, loss))
         h = ctypes.c_void_p()
