@@ -246,9 +246,9 @@ def cli_record(out, net, batch, threads, epochs):
 
 def run_pysgemm(raw, status):
     """myelin.sgemm against numpy.matmul (bench/py_sgemm.py), one process per thread count."""
-    for t in (1, 2):
-        env = bench_env("pysgemm", t)
-        tag = "pysgemm-t%d" % t
+    for t, policy in [(t, p) for t in (1, 2) for p in policies("myelin", t)]:
+        env = bench_env("pysgemm", t, policy)
+        tag = "pysgemm-t%d%s" % (t, "-passive" if policy == "PASSIVE" else "")
         t0 = time.time()
         try:
             p = subprocess.run([PYTHON, os.path.join(HERE, "py_sgemm.py"), "--threads", str(t)], capture_output=True,

@@ -187,6 +187,10 @@ def test_python_rows(tmp):
     with open(os.path.join(raw, "pysgemm-t1.json"), "w") as f:
         json.dump({"threads": 1, "numpy": "1.24.2", "overhead_us": {"numpy": 1.0, "myelin": 1.5},
                    "gflops": {"128": {"numpy": 40.0, "myelin": 80.0}}}, f)
+    for suffix, g in (("", 10.0), ("-passive", 150.0)):  # 2 threads, both wait policies: the better kept
+        with open(os.path.join(raw, "pysgemm-t2%s.json" % suffix), "w") as f:
+            json.dump({"threads": 2, "overhead_us": {"numpy": 1.0, "myelin": 3.0 if suffix else 1.8},
+                       "gflops": {"128": {"numpy": 60.0, "myelin": g}}}, f)
     head = report.generate(out)
     md = open(os.path.join(out, "report.md")).read()
     # Python 0.206 against the tool's 0.200: the tool is 0.97x as slow; scikit-learn 1.03 -> 5.00x.
@@ -198,6 +202,8 @@ def test_python_rows(tmp):
     check("python section: Python / tool", "| 1.03x |" in sec, sec[:1500])
     check("python section: sgemm", "| 128³ GFLOP/s | 1 | 80.0 | 40.0 | 2.00x |" in sec and "1.50x the cost" in sec,
           sec[-800:])
+    check("python section: better policy", "| 128³ GFLOP/s | 2 | 150 | 60.0 | 2.50x |" in sec and
+          "| 4x4x4 µs per call | 2 | 1.80 | 1.00 | 1.80x the cost |" in sec, sec[-800:])
 
 
 def test_busy_reason(tmp):
