@@ -409,7 +409,11 @@ class _Run:
         self.catch_sigint = (threading.current_thread() is threading.main_thread() and
                              signal.getsignal(signal.SIGINT) is signal.default_int_handler)
         self.epoch_fn = _lib.EPOCH_FN(self._on_epoch)
-        self.batch_fn = _lib.BATCH_FN(self._on_batch)
+        if self.bar or batch_callback is not None:
+            self.batch_fn = _lib.BATCH_FN(self._on_batch)
+        else:  # only the Ctrl-C check: as little Python as a minibatch can have
+            flag = self.stop = [0]
+            self.batch_fn = _lib.BATCH_FN(lambda done, total, loss, user: flag[0])
         self.t_epoch = self.t_draw = time.perf_counter()
 
     def wants_batches(self):
@@ -431,6 +435,8 @@ class _Run:
         if self.interrupted:  # a second Ctrl-C: the usual KeyboardInterrupt at once
             raise KeyboardInterrupt
         self.interrupted = True
+        if hasattr(self, "stop"):
+            self.stop[0] = 1
 
     def _on_batch(self, done, total, loss, user):
         try:
