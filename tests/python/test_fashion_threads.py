@@ -58,7 +58,7 @@ def test_same_model_bytes_as_the_cli(case, fashion, root, tmp_path):
     assert net.evaluate(Xt, yt)[1] == pytest.approx(acc, abs=1e-4) and acc > 0.6
 
 
-def test_two_threads_train_at_once(fashion, threads1):
+def test_two_threads_train_at_once(fashion, threads1, monkeypatch):
     """ctypes drops the GIL in myelin_train: two Python threads' C calls overlap
     in time, the main thread keeps running, and each net gets the bytes it gets alone."""
     (X, y), _ = fashion
@@ -84,19 +84,16 @@ def test_two_threads_train_at_once(fashion, threads1):
             net.fit(X, y, **kw)
         except BaseException as e:  # reported below
             errors.append(e)
-    _lib.C.myelin_train = timed
-    try:
-        ts = [threading.Thread(target=work, args=(n,), name="t%d" % i) for i, n in enumerate(nets)]
-        ticks = 0
-        for t in ts:
-            t.start()
-        while any(t.is_alive() for t in ts):
-            ticks += 1
-            time.sleep(0.001)
-        for t in ts:
-            t.join()
-    finally:
-        del _lib.C.myelin_train
+    monkeypatch.setattr(_lib.C, "myelin_train", timed)  # the prototyped function is put back after
+    ts = [threading.Thread(target=work, args=(n,), name="t%d" % i) for i, n in enumerate(nets)]
+    ticks = 0
+    for t in ts:
+        t.start()
+    while any(t.is_alive() for t in ts):
+        ticks += 1
+        time.sleep(0.001)
+    for t in ts:
+        t.join()
     assert not errors, errors
     (a0, a1), (b0, b1) = spans["t0"], spans["t1"]
     overlap = min(a1, b1) - max(a0, b0)
