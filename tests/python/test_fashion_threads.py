@@ -126,8 +126,9 @@ sys.exit(3)
 def test_ctrl_c_during_fit(fashion, tmp_path):
     """A real SIGINT to a process in fit: KeyboardInterrupt within a fraction
     of a second, the net trained and usable."""
+    # SIGINT as at a terminal, even when this runs as a background job (which starts with it ignored)
     p = subprocess.Popen([sys.executable, "-c", CTRL_C], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=env_with_package())
+                         env=env_with_package(), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     line = p.stdout.readline()  # the first epoch is done: training is well under way
     assert line.startswith("epoch 1"), line + p.stderr.read()
     time.sleep(0.3)

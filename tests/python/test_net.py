@@ -235,10 +235,16 @@ def test_interrupt_keeps_the_last_minibatch(threads1):
         if at["n"] == 7:
             at["params"] = net.get_params()
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, delivered now
-    with pytest.raises(KeyboardInterrupt):
-        net.fit(X, y, epochs=50, batch_size=32, batch_callback=on_batch)
-    assert at["n"] == 7 and same(at["params"], net.get_params())
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    # Python's own handler, as at an interactive prompt (a background job of a
+    # script, e.g. under `make test &`, starts with SIGINT ignored, which fit respects)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            net.fit(X, y, epochs=50, batch_size=32, batch_callback=on_batch)
+        assert at["n"] == 7 and same(at["params"], net.get_params())
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def test_errors_bad_input():
@@ -385,3 +391,18 @@ def test_progress_bar_only_on_a_terminal():
     assert "\r  " in tty and "samples/s" in tty and "[#" in tty and "epoch 3/3" in tty, tty[-500:]
     piped = subprocess.run([sys.executable, "-c", PROGRESS], capture_output=True, text=True, env=env_with_package())
     assert piped.returncode == 0 and piped.stderr == "", piped.stderr
+
+
+def test_fit_leaves_an_ignored_or_custom_sigint_alone():
+    import signal
+    X, y = blobs(64)
+    net = myelin.Net("6,4:relu,3:softmax", seed=1)
+    mine = lambda s, f: None
+    for h in (signal.SIG_IGN, mine):
+        old = signal.signal(signal.SIGINT, h)
+        try:
+            seen = []
+            net.fit(X, y, epochs=1, batch_callback=lambda d, t, l: seen.append(signal.getsignal(signal.SIGINT)))
+            assert seen and all(s is h for s in seen) and signal.getsignal(signal.SIGINT) is h
+        finally:
+            signal.signal(signal.SIGINT, old)
