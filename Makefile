@@ -6,12 +6,13 @@
 #   make bench [QUICK=1|FULL=1]  set-up, build, benchmark suite, report and plots
 #   make asan                 the test runner built with AddressSanitizer + UBSan, run
 #   make CROSS=aarch64-linux-gnu-   the library for 64-bit Arm into build-aarch64/
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (also the Python package, see scripts/py_install_dir.py)
 #   make blas                 build/libmyelin_blas.so (sgemm_, cblas_sgemm) and build/blas-wrap/libblas.so.3
 #   make PROFILE=1            frame pointers and symbols for perf
 #   make mpi                  build/libmyelin_mpi.so and build/myelin-mpi (needs mpicc: Open MPI)
 
 PREFIX   ?= /usr/local
+PYTHON   ?= /usr/bin/python3
 CROSS    ?=
 CC       := $(CROSS)gcc
 CXX      := $(CROSS)g++
@@ -224,6 +225,13 @@ install: lib blas $(B)/myelin $(B)/myelin.1
 	    install -m 755 $(B)/blas-wrap/libblas.so.3 $(DESTDIR)$(PREFIX)/lib/myelin-blas/; fi
 	install -m 755 $(B)/myelin $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(B)/myelin.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	@# The Python package, where PREFIX's Python looks (scripts/py_install_dir.py), told
+	@# where this install's library is (_install.py); skipped without $(PYTHON).
+	@if [ -x "$(PYTHON)" ]; then \
+	    d="$(DESTDIR)$$($(PYTHON) scripts/py_install_dir.py "$(PREFIX)")/myelin" && \
+	    echo "install python/myelin -> $$d" && install -d "$$d" && install -m 644 python/myelin/*.py "$$d/" && \
+	    rm -f "$$d/_install.py" && echo 'LIBDIR = "$(PREFIX)/lib"' > "$$d/_install.py"; \
+	else echo "$(PYTHON) not found: the Python package is not installed"; fi
 
 clean:
 	rm -rf build build-aarch64 build-asan build-bench build-fuzz

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The PyTorch and NumPy peers of the Fashion-MNIST end-to-end benchmark.
+"""The Python runs of the Fashion-MNIST end-to-end benchmark: the PyTorch,
+NumPy and scikit-learn peers, and Myelin through its Python package.
 
 Same run as bench/fmnist.c does with Myelin: ReLU hidden layers, softmax
 cross-entropy, Glorot-uniform weights, zero biases, plain SGD, minibatches
@@ -12,7 +13,7 @@ interpreter starts (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and, for PyTorch on
 two threads, OMP_WAIT_POLICY=PASSIVE); --threads is also passed to
 torch.set_num_threads.
 
-  py_mlp.py --impl torch|numpy [--net 784-128-64-10] [--batch 128] [--epochs 5]
+  py_mlp.py --impl torch|numpy|sklearn|myelin-py [--net 784-128-64-10] [--batch 128] [--epochs 5]
             [--lr 0.05] [--threads 1] [--data DIR] [--seed 1]
 """
 import argparse
@@ -130,6 +131,54 @@ def run_torch(widths, sets, batch, epochs, lr, seed, threads):
     return times, losses, acc, "torch " + torch.__version__
 
 
+def run_myelin_py(widths, data_dir, batch, epochs, lr, seed, threads):
+    """The same run through the Python package: uint8 images used in place,
+    scaled by 1/255 in the net (as bench/fmnist.c), fit in the main thread (so
+    its per-minibatch Ctrl-C check runs). Epoch times are taken in Python,
+    between the epoch callbacks: everything the binding adds is inside."""
+    import os
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python"))
+    import myelin
+    myelin.set_num_threads(threads)
+    x, y = myelin.read_idx(f"{data_dir}/train-images-idx3-ubyte.gz", f"{data_dir}/train-labels-idx1-ubyte.gz")
+    xt, yt = myelin.read_idx(f"{data_dir}/t10k-images-idx3-ubyte.gz", f"{data_dir}/t10k-labels-idx1-ubyte.gz")
+    desc = ",".join([str(widths[0])] + ["%d:relu" % w for w in widths[1:-1]] + ["%d:softmax" % widths[-1]])
+    net = myelin.Net(desc, loss="softmax_ce", seed=seed)
+    stamps, losses, engine = [], [], []
+
+    def on_epoch(s):
+        stamps.append(time.perf_counter())
+        losses.append(s["loss"])
+        engine.append(round(s["seconds"], 5))  # the engine's own epoch time, to compare
+    t0 = time.perf_counter()
+    net.fit(x, y, epochs=epochs, batch_size=batch, lr=lr, optimizer="sgd", prep="scale", callback=on_epoch)
+    wall = time.perf_counter() - t0
+    times = [b - a for a, b in zip([t0] + stamps[:-1], stamps)]
+    acc = net.evaluate(xt, yt)[1]
+    return times, losses, acc, "myelin %s (Python, %s)" % (myelin.version(), myelin.isa()), wall, engine
+
+
+def run_sklearn(widths, sets, batch, epochs, lr, seed):
+    """scikit-learn's MLPClassifier with solver="sgd" (no momentum), the same net,
+    batch and rate; one partial_fit per epoch so that each epoch is timed."""
+    import sklearn
+    from sklearn.neural_network import MLPClassifier
+    clf = MLPClassifier(hidden_layer_sizes=tuple(widths[1:-1]), activation="relu", solver="sgd",
+                        learning_rate_init=lr, momentum=0.0, alpha=0.0, batch_size=batch, shuffle=True,
+                        random_state=seed)
+    x_train, y_train = sets["train"]
+    classes = np.arange(widths[-1])
+    times, losses = [], []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        clf.partial_fit(x_train, y_train, classes=classes)
+        times.append(time.perf_counter() - t0)
+        losses.append(float(clf.loss_))
+    x_test, y_test = sets["test"]
+    acc = float((clf.predict(x_test) == y_test).mean())
+    return times, losses, acc, "sklearn " + sklearn.__version__
+
+
 def peak_rss_mb():
     """This process's own peak RSS (VmHWM); ru_maxrss can carry the parent's mark across exec."""
     with open("/proc/self/status") as f:
@@ -141,7 +190,7 @@ def peak_rss_mb():
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--impl", choices=("torch", "numpy"), required=True)
+    ap.add_argument("--impl", choices=("torch", "numpy", "sklearn", "myelin-py"), required=True)
     ap.add_argument("--net", default="784-128-64-10")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--epochs", type=int, default=5)
@@ -152,18 +201,25 @@ def main(argv=None):
     a = ap.parse_args(argv)
     widths = [int(w) for w in a.net.split("-")]
     t0 = time.perf_counter()
-    sets = load(a.data)
+    sets = load(a.data) if a.impl != "myelin-py" else None
     t_read = time.perf_counter() - t0
-    if a.impl == "numpy":
+    extra = {}
+    if a.impl == "myelin-py":
+        times, losses, acc, version, wall, engine = run_myelin_py(widths, a.data, a.batch, a.epochs, a.lr, a.seed,
+                                                                  a.threads)
+        extra.update(fit_seconds=round(wall, 4), engine_epoch_seconds=engine)
+    elif a.impl == "sklearn":
+        times, losses, acc, version = run_sklearn(widths, sets, a.batch, a.epochs, a.lr, a.seed)
+    elif a.impl == "numpy":
         times, losses, acc, version = run_numpy(widths, sets, a.batch, a.epochs, a.lr, a.seed)
     else:
         times, losses, acc, version = run_torch(widths, sets, a.batch, a.epochs, a.lr, a.seed, a.threads)
     print(json.dumps({
         "impl": a.impl, "version": version, "net": a.net, "batch": a.batch, "threads": a.threads,
-        "lr": a.lr, "epochs": a.epochs, "train_rows": int(sets["train"][0].shape[0]),
+        "lr": a.lr, "epochs": a.epochs, "train_rows": 60000 if sets is None else int(sets["train"][0].shape[0]),
         "read_seconds": round(t_read, 4), "epoch_seconds": [round(t, 5) for t in times],
         "epoch_loss": [round(v, 5) for v in losses], "test_accuracy": round(acc, 5),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1), **extra,
     }))
     return 0
 

@@ -18,10 +18,14 @@ import re
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import py_report  # noqa: E402
+
 IMPL_NAMES = {
     "myelin-avx512": "Myelin avx512", "myelin-avx2": "Myelin avx2", "myelin-scalar": "Myelin scalar",
     "openblas": "OpenBLAS", "onednn": "oneDNN", "blis": "BLIS", "libxsmm": "libxsmm", "naive": "naive loop",
     "myelin": "Myelin", "torch": "PyTorch", "numpy": "NumPy", "memcpy": "memcpy",
+    "myelin-py": "Myelin from Python", "cli": "myelin tool", "sklearn": "scikit-learn",
     "myelin-fused": "fused", "myelin-unfused": "unfused",
     "myelin-bf16": "Myelin BF16", "onednn-bf16": "oneDNN BF16",
 }
@@ -334,6 +338,8 @@ def headline(run):
                 cells += [fmt(ms, 2), fmt(ps, 2), fmt_ratio(ratio(ps, ms))]
             if any(c != "–" for c in cells[1:]):
                 rows.append(cells)
+    # Through the Python package (bench/py_report.py).
+    rows += py_report.headline_rows(run, fmt, fmt_ratio, ratio, median_after_warmup)
     # Training throughput against the naive loops.
     for shape in ("784-128-64-10_b128",):
         m1 = run.get("train", "myelin", 1, shape, "items_per_second")
@@ -844,6 +850,7 @@ def generate(out):
         act_section(run),
         fused_section(run),
         training_section(run),
+        py_report.section(run, fmt, fmt_ratio, ratio, median_after_warmup, table),
         behind_section(run),
         problems_section(run),
         "## How the figures were taken\n\n"

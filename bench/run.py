@@ -3,8 +3,10 @@
 
 Runs the Google Benchmark suite (build/bench/myelin-bench) one process per
 library and thread count, since two thread pools in one process spin against
-each other; then the Fashion-MNIST end-to-end runs of Myelin, PyTorch and
-NumPy, each in its own process; then bench/report.py. Writes
+each other; then the Fashion-MNIST end-to-end runs of Myelin (bench/fmnist.c,
+the `myelin` tool and the Python package), PyTorch, NumPy and scikit-learn,
+each in its own process, and myelin.sgemm against numpy.matmul from Python;
+then bench/report.py. Writes
 bench/results/<hostname>-<date>/ (raw JSON under raw/, report.md, *.png) and
 prints the headline table.
 
@@ -108,7 +110,7 @@ OPENMP_LIBS = ("myelin", "onednn", "blis", "libxsmm")
 
 
 def library_of(impl):
-    return "myelin" if impl.startswith("myelin") else impl
+    return "myelin" if impl.startswith("myelin") or impl == "cli" else impl
 
 
 def policies(impl, threads):
@@ -124,7 +126,8 @@ def bench_env(impl, threads, policy="default"):
     elsewhere one, so an idle OpenBLAS pool never competes."""
     env = dict(os.environ)
     env.update(OMP_NUM_THREADS=str(threads), MYELIN_NUM_THREADS=str(threads), BLIS_NUM_THREADS=str(threads),
-               OPENBLAS_NUM_THREADS=str(threads if impl in ("openblas", "libxsmm", "numpy", "torch") else 1))
+               OPENBLAS_NUM_THREADS=str(threads if impl in ("openblas", "libxsmm", "numpy", "torch", "sklearn",
+                                                            "pysgemm") else 1))
     env.pop("MYELIN_ISA", None)
     env.pop("OMP_WAIT_POLICY", None)
     if policy == "PASSIVE":
@@ -179,14 +182,22 @@ def run_e2e(build, raw, configs, threads_list, status):
         have_torch = True
     except Exception:
         have_torch = False
+    have_sklearn = subprocess.run([PYTHON, "-c", "import sklearn"], capture_output=True).returncode == 0
     for net, batch, epochs in configs:
         for t in threads_list:
             common = ["--net", net, "--batch", str(batch), "--epochs", str(epochs), "--lr", str(E2E_LR),
                       "--threads", str(t), "--data", DATA_DIR]
             runs = [("myelin", [fm] + common)]
+            # The same training through the tool and through the Python package (issue 16).
+            runs.append(("cli", [os.path.join(build, "myelin"), "train", "--data", "fashion-mnist", "--layers",
+                                 layers_of(net), "--loss", "softmax_ce", "--lr", str(E2E_LR), "--batch", str(batch),
+                                 "--epochs", str(epochs), "--seed", "1", "--threads", str(t), "--json"]))
+            runs.append(("myelin-py", [PYTHON, os.path.join(HERE, "py_mlp.py"), "--impl", "myelin-py"] + common))
             runs.append(("numpy", [PYTHON, os.path.join(HERE, "py_mlp.py"), "--impl", "numpy"] + common))
             if have_torch:
                 runs.append(("torch", [PYTHON, os.path.join(HERE, "py_mlp.py"), "--impl", "torch"] + common))
+            if have_sklearn and net == "784-128-64-10":  # the big net would take minutes an epoch
+                runs.append(("sklearn", [PYTHON, os.path.join(HERE, "py_mlp.py"), "--impl", "sklearn"] + common))
             for impl, cmd, policy in [(i, c, p) for i, c in runs for p in policies(i, t)]:
                 env = bench_env(impl, t, policy)
                 if impl == "torch" and t > 1:
@@ -204,7 +215,8 @@ def run_e2e(build, raw, configs, threads_list, status):
                 dt = time.time() - t0
                 if ok:
                     try:
-                        rec = json.loads(out.strip().splitlines()[-1])
+                        rec = cli_record(out, net, batch, t, epochs) if impl == "cli" else \
+                            json.loads(out.strip().splitlines()[-1])
                         rec["env"] = {k: env[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                                           "OMP_WAIT_POLICY") if k in env}
                         with open(os.path.join(raw, tag + ".json"), "w") as f:
@@ -214,6 +226,42 @@ def run_e2e(build, raw, configs, threads_list, status):
                 if not ok:
                     status[tag] = "failed: " + err.strip()[-300:]
                 log("  %-44s %6.1f s %s" % (tag, dt, "ok" if ok else "FAILED " + err.strip()[-200:]))
+
+
+def layers_of(net):
+    """"784-128-64-10" -> "784,128:relu,64:relu,10:softmax" (as bench/fmnist.c builds it)."""
+    w = net.split("-")
+    return ",".join([w[0]] + ["%s:relu" % x for x in w[1:-1]] + ["%s:softmax" % w[-1]])
+
+
+def cli_record(out, net, batch, threads, epochs):
+    """`myelin train --json` lines as an end-to-end record like fmnist.c's."""
+    lines = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    ep = [l for l in lines if "epoch" in l and not l.get("final")]
+    final = [l for l in lines if l.get("final")][-1]
+    return {"impl": "cli", "net": net, "batch": batch, "threads": threads, "lr": E2E_LR, "epochs": epochs,
+            "epoch_seconds": [l["seconds"] for l in ep], "epoch_loss": [l["loss"] for l in ep],
+            "test_accuracy": final["test_accuracy"], "train_seconds": final["seconds"]}
+
+
+def run_pysgemm(raw, status):
+    """myelin.sgemm against numpy.matmul (bench/py_sgemm.py), one process per thread count."""
+    for t, policy in [(t, p) for t in (1, 2) for p in policies("myelin", t)]:
+        env = bench_env("pysgemm", t, policy)
+        tag = "pysgemm-t%d%s" % (t, "-passive" if policy == "PASSIVE" else "")
+        t0 = time.time()
+        try:
+            p = subprocess.run([PYTHON, os.path.join(HERE, "py_sgemm.py"), "--threads", str(t)], capture_output=True,
+                               text=True, env=env, timeout=600)
+            ok, err = p.returncode == 0, p.stderr
+            if ok:
+                with open(os.path.join(raw, tag + ".json"), "w") as f:
+                    f.write(p.stdout.strip().splitlines()[-1] + "\n")
+        except (subprocess.TimeoutExpired, IndexError) as e:
+            ok, err = False, str(e)
+        if not ok:
+            status[tag] = "failed: " + err.strip()[-300:]
+        log("  %-44s %6.1f s %s" % (tag, time.time() - t0, "ok" if ok else "FAILED " + err.strip()[-200:]))
 
 
 def main(argv=None):
@@ -281,6 +329,7 @@ def main(argv=None):
     # 3. End to end on Fashion-MNIST: Myelin, NumPy, PyTorch, each in its own process.
     if not a.no_e2e:
         run_e2e(build, raw, lv["e2e"], (1, 2), status)
+        run_pysgemm(raw, status)
 
     # 4. The latency again: two-thread figures depend on where the host put the vCPUs.
     # The peak again too: the report keeps the better of the two.

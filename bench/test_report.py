@@ -174,6 +174,38 @@ def test_synthetic(tmp):
               else False, png)
 
 
+def test_python_rows(tmp):
+    """The Python rows (bench/py_report.py): Python against the tool and scikit-learn, and the sgemm call."""
+    out = os.path.join(tmp, "python")
+    synthetic_run(out)
+    raw = os.path.join(out, "raw")
+    for impl, secs, acc in (("myelin-py", [0.9, 0.206, 0.206], 0.851), ("cli", [0.9, 0.200, 0.200], 0.851),
+                            ("sklearn", [2.0, 1.03, 1.03], 0.83)):
+        with open(os.path.join(raw, "e2e-%s-784-128-64-10-b128-t1.json" % impl), "w") as f:
+            json.dump({"impl": impl, "net": "784-128-64-10", "batch": 128, "threads": 1, "lr": 0.05, "epochs": 3,
+                       "epoch_seconds": secs, "test_accuracy": acc}, f)
+    with open(os.path.join(raw, "pysgemm-t1.json"), "w") as f:
+        json.dump({"threads": 1, "numpy": "1.24.2", "overhead_us": {"numpy": 1.0, "myelin": 1.5},
+                   "gflops": {"128": {"numpy": 40.0, "myelin": 80.0}}}, f)
+    for suffix, g in (("", 10.0), ("-passive", 150.0)):  # 2 threads, both wait policies: the better kept
+        with open(os.path.join(raw, "pysgemm-t2%s.json" % suffix), "w") as f:
+            json.dump({"threads": 2, "overhead_us": {"numpy": 1.0, "myelin": 3.0 if suffix else 1.8},
+                       "gflops": {"128": {"numpy": 60.0, "myelin": g}}}, f)
+    head = report.generate(out)
+    md = open(os.path.join(out, "report.md")).read()
+    # Python 0.206 against the tool's 0.200: the tool is 0.97x as slow; scikit-learn 1.03 -> 5.00x.
+    check("headline Python vs tool", "through Python, s, vs the myelin tool | 0.206 | 0.200 | 0.97x |" in head, head)
+    check("headline Python vs sklearn", "vs scikit-learn | 0.206 | 1.030 | 5.00x |" in head, head)
+    check("headline sgemm call", "| myelin.sgemm 4x4x4 call, µs, vs numpy.matmul | 1.50 | 1.00 | 0.67x |" in head, head)
+    sec = md.split("## Python (myelin package)")[1].split("\n## ")[0] if "## Python (myelin" in md else ""
+    check("python section: accuracy beside each", "0.206 (85.1%)" in sec and "1.030 (83.0%)" in sec, sec[:1500])
+    check("python section: Python / tool", "| 1.03x |" in sec, sec[:1500])
+    check("python section: sgemm", "| 128³ GFLOP/s | 1 | 80.0 | 40.0 | 2.00x |" in sec and "1.50x the cost" in sec,
+          sec[-800:])
+    check("python section: better policy", "| 128³ GFLOP/s | 2 | 150 | 60.0 | 2.50x |" in sec and
+          "| 4x4x4 µs per call | 2 | 1.80 | 1.00 | 1.80x the cost |" in sec, sec[-800:])
+
+
 def test_busy_reason(tmp):
     peaks = {"t1/zmm": 200.0, "t2/zmm": 400.0}
     check("idle start, the suite's own load at the end: not busy",
@@ -208,7 +240,7 @@ def test_sample(tmp):
 def main():
     tmp = tempfile.mkdtemp(prefix="myelin-report-test-")
     try:
-        for t in (test_parse, test_synthetic, test_busy_reason, test_sample):
+        for t in (test_parse, test_synthetic, test_python_rows, test_busy_reason, test_sample):
             try:
                 t(tmp)
             except Exception:

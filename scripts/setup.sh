@@ -10,6 +10,8 @@ what=${1:-test}
 # the Fashion-MNIST data (end-to-end checks), Open MPI (the MPI training:
 # build/myelin-mpi, tests/phase-mpi.sh).
 pkgs="gcc g++ make libhwloc-dev zlib1g-dev pkg-config groff-base gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user clang dataset-fashion-mnist openmpi-bin libopenmpi-dev"
+# The Python package's tests (tests/phase-python.sh) and its scikit-learn estimators.
+pkgs="$pkgs python3-numpy python3-pytest python3-sklearn"
 if [ "$what" = bench ]; then
     # Peers and plotting for the benchmark suite.
     pkgs="$pkgs libbenchmark-dev libopenblas-dev libdnnl-dev libblis-dev libxsmm-dev python3-matplotlib python3-numpy python3-torch"

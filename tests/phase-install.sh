@@ -81,5 +81,24 @@ else
     skip "C++ program: no C++ compiler"
 fi
 
+# The Python package: installed where the prefix's Python looks, finding the
+# installed library (not the build tree's), from another directory.
+PY=/usr/bin/python3
+if "$PY" -c 'import numpy' 2>/dev/null; then
+    pydir=$("$PY" scripts/py_install_dir.py "$P")
+    if out=$(cd "$T" && PYTHONPATH="$pydir" "$PY" -c 'import myelin, numpy as np
+X, y = myelin.builtin("xor")
+n = myelin.Net("2,8:tanh,1:sigmoid", seed=42); n.fit(X, y, optimizer="adam", lr=0.05, epochs=300, batch_size=4)
+print(myelin.__file__, myelin.LIBRARY_PATH, n.evaluate(X, y)[1])' 2>&1) &&
+       [ "$(echo "$out" | cut -d' ' -f1)" = "$pydir/myelin/__init__.py" ] &&
+       [ "$(echo "$out" | cut -d' ' -f2)" = "$P/lib/libmyelin.so.0" ] && [ "$(echo "$out" | cut -d' ' -f3)" = 1.0 ]; then
+        ok "Python package in $pydir uses $P/lib/libmyelin.so.0, learns XOR"
+    else
+        bad "installed Python package" "$out"
+    fi
+else
+    skip "installed Python package: $PY has no numpy"
+fi
+
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
