@@ -791,8 +791,10 @@ static void par_copy(float *dst, const float *src, size_t n, int threads)
 }
 
 /* Saves (restore = 0) or brings back (1) the checkpoint: every layer's
-   parameters and the optimiser's state. */
-static void snapshot(train_ws *ws, int restore)
+   parameters and the optimiser's state. part of parts: this thread's share
+   of a save made inside a parallel region (0 of 1: the whole, the copies
+   split over the team). */
+static void snapshot_part(train_ws *ws, int restore, int part, int parts)
 {
     const myelin_net *net = ws->net;
     for (size_t l = 0; l < net->n_layers; l++) {
@@ -803,17 +805,23 @@ static void snapshot(train_ws *ws, int restore)
         for (int i = 0; i < 6; i++) {
             if (!live[i] || !kept[i])
                 continue;
-            const size_t cnt = (i & 1) ? n : nw;
+            const size_t cnt = (i & 1) ? n : nw, lo = cnt * (size_t)part / (size_t)parts,
+                         hi = cnt * (size_t)(part + 1) / (size_t)parts;
             if (l == 0 && i == 0 && ws->w0_live) { /* a save (rewind_to syncs before a restore) */
-                w0_block_copy(ws, 0, kept[0], 0);
-                w0_block_copy(ws, 1, kept[0], 0);
-            } else if (restore)
+                for (int h = 0; h < 2; h++)
+                    if (parts == 1 || h % parts == part) /* each thread the block it owns */
+                        w0_block_copy(ws, h, kept[0], 0);
+            } else if (parts > 1)
+                memcpy(kept[i] + lo, live[i] + lo, (hi - lo) * sizeof(float));
+            else if (restore)
                 par_copy(live[i], kept[i], cnt, ws->threads);
             else
                 par_copy(kept[i], live[i], cnt, ws->threads);
         }
     }
 }
+
+static void snapshot(train_ws *ws, int restore) { snapshot_part(ws, restore, 0, 1); }
 
 static double epoch_lr(const myelin_train_opts *o, size_t epoch /* 1-based */)
 {
@@ -832,10 +840,19 @@ static double epoch_lr(const myelin_train_opts *o, size_t epoch /* 1-based */)
    the counter-based random numbers make bit-for-bit repeatable. */
 enum { CKPT_EVERY = 16 };
 
-/* Before step `step` updates anything: a checkpoint every CKPT_EVERY steps. */
+/* Whether step `step` takes a checkpoint (once its loss is known finite). */
+static int checkpoint_due(const train_ws *ws, uint64_t step)
+{
+    return !ws->have_ckpt || step - ws->ckpt_step >= CKPT_EVERY;
+}
+
+/* After step `step`'s loss was found finite and before it updates anything:
+   a checkpoint every CKPT_EVERY steps. Never before the loss is known: a
+   checkpoint of the weights that gave a non-finite loss is where the rewind
+   would start, and it would return those weights. */
 static void checkpoint(train_ws *ws, uint64_t step)
 {
-    if (!ws->have_ckpt || step - ws->ckpt_step >= CKPT_EVERY) {
+    if (checkpoint_due(ws, step)) {
         snapshot(ws, 0);
         ws->ckpt_step = step;
         ws->have_ckpt = 1;
@@ -1138,9 +1155,10 @@ static int pair_step(train_ws *ws, const myelin_dataset *d, const myelin_train_o
     /* the minibatch after the next one, whose rows each thread prefetches (its half) */
     const size_t left = d->rows - first - r - next_r, after = left < ws->batch ? left : ws->batch;
     /* before either thread changes a weight: the penalty (both threads test
-       the loss) and the checkpoint */
+       the loss); the checkpoint is taken inside, once the loss is known */
     const double pen = o->l1 != 0.0f || o->l2 != 0.0f ? penalty(ws, net, o->l1, o->l2, 1) : 0.0;
-    checkpoint(ws, step);
+    const int ckpt = checkpoint_due(ws, step);
+    int finite[2] = {0, 0};
     plan->t = step + 1;
     if (pr)
         lap(ws, &pr->copy);
@@ -1166,9 +1184,6 @@ static int pair_step(train_ws *ws, const myelin_dataset *d, const myelin_train_o
 #pragma omp barrier
         const int fwd_ok = !fst[0] && !fst[1];
         for (int h = me; h < 2 && fwd_ok; h += team) {
-            const size_t c0 = h ? ws->c0 : 0;
-            size_t ld;
-            float *w = w0_block(ws, h, &ld);
             if (pr && h == 0) {
                 lap(ws, &pr->layer[1].fwd_gemm); /* its part of layer 1 and the wait; the flops: forward_layers */
                 pr->layer[0].flops_fwd += 2.0 * (double)r * (double)n * (double)fin;
@@ -1190,23 +1205,44 @@ static int pair_step(train_ws *ws, const myelin_dataset *d, const myelin_train_o
                 *batch_loss = s ? NAN : loss;
                 *correct = right;
             }
-            if (!s && isfinite(loss)) {
-                s = backward_layers(v, r, step, plan, o->l1, o->l2, 2, layers);
-                if (!s)
-                    s = layer1_share(v, plan, o->l2, r, c0, c0 + ld);
-                if (pr && h == 0) {
-                    lap(ws, &pr->layer[1].bwd_gemm_dx);
-                    pr->layer[1].flops_bwd += 4.0 * (double)r * (double)n1 * (double)n;
-                }
-                if (!s && lr != 0.0f) {
-                    s = myl_gemm(1, 0, fin, ld, r, -lr, x_of(ws, h, bytes), fin, ws->g[0] + c0, n,
-                                 1.0f - lr * o->l2, w, ld, NULL, MYL_ACT_LINEAR, 0.0f);
-                    sgd_bias(r, ld, n, lr, ws->g[0] + c0, net->b[0] + c0);
-                }
-                if (pr && h == 0) {
-                    lap(ws, &pr->layer[0].bwd_gemm_dw);
-                    pr->layer[0].flops_bwd += 2.0 * (double)r * (double)n * (double)fin;
-                }
+            finite[h] = !s && isfinite(loss);
+            bst[h] = s;
+        }
+        /* Both threads computed the same loss. On a checkpoint step, each
+           saves its share once it is known finite and before either updates
+           anything (barriers on both sides; ckpt is the same on both). */
+        if (ckpt) {
+#pragma omp barrier
+            if (fwd_ok && finite[0] && finite[1])
+                snapshot_part(ws, 0, me, team);
+#pragma omp barrier
+        }
+        for (int h = me; h < 2 && fwd_ok && finite[h]; h += team) {
+            const size_t c0 = h ? ws->c0 : 0;
+            size_t ld;
+            float *w = w0_block(ws, h, &ld);
+            train_ws tv;
+            myelin_net tnet;
+            train_ws *v = ws;
+            if (h) {
+                twin_view(ws, &tv, &tnet);
+                v = &tv;
+            }
+            int s = backward_layers(v, r, step, plan, o->l1, o->l2, 2, layers);
+            if (!s)
+                s = layer1_share(v, plan, o->l2, r, c0, c0 + ld);
+            if (pr && h == 0) {
+                lap(ws, &pr->layer[1].bwd_gemm_dx);
+                pr->layer[1].flops_bwd += 4.0 * (double)r * (double)n1 * (double)n;
+            }
+            if (!s && lr != 0.0f) {
+                s = myl_gemm(1, 0, fin, ld, r, -lr, x_of(ws, h, bytes), fin, ws->g[0] + c0, n,
+                             1.0f - lr * o->l2, w, ld, NULL, MYL_ACT_LINEAR, 0.0f);
+                sgd_bias(r, ld, n, lr, ws->g[0] + c0, net->b[0] + c0);
+            }
+            if (pr && h == 0) {
+                lap(ws, &pr->layer[0].bwd_gemm_dw);
+                pr->layer[0].flops_bwd += 2.0 * (double)r * (double)n * (double)fin;
             }
             bst[h] = s;
         }
@@ -1217,6 +1253,10 @@ static int pair_step(train_ws *ws, const myelin_dataset *d, const myelin_train_o
             myl_gather_batch(net, d, ws->perm, first + r, next_r, ws->x0_next, ws->t_next, 1);
     }
     ws->q_ready = 0;
+    if (ckpt && !fst[0] && !fst[1] && finite[0] && finite[1]) {
+        ws->ckpt_step = step;
+        ws->have_ckpt = 1;
+    }
     return fst[0] ? fst[0] : fst[1] ? fst[1] : bst[0] ? bst[0] : bst[1];
 }
 
