@@ -4,6 +4,7 @@
 #include "../harness.h"
 #include "myelin.h"
 #include "network.h"
+#include "schedule.h"
 #include "rng.h"
 
 #include <math.h>
@@ -11,6 +12,14 @@
 #include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
+
+/* Steps this small would train on one thread: share them anyway. */
+static void team_from_any_size(void)
+{
+    myl_sched_tuning t = myl_sched_tuning_get();
+    t.min_team_work = 0.0;
+    myl_sched_tuning_set(&t);
+}
 
 /* ---------------------------------------------------- double reference */
 
@@ -378,7 +387,7 @@ TEST(train_second_run_same_bytes_as_fresh_net)
     const myelin_dataset d = byte_set(400, 11);
     const myelin_optimizer opts[] = {MYELIN_OPT_MOMENTUM, MYELIN_OPT_ADAM};
     const size_t batches[] = {128, 64};
-    myl_train_set_min_team_work(0.0);
+    team_from_any_size();
     const int before = myelin_num_threads();
     for (int th = 1; th <= 2; th++)
         for (int k = 0; k < 2; k++)
@@ -400,7 +409,7 @@ TEST(train_second_run_same_bytes_as_fresh_net)
                                          NULL, what);
             }
     myelin_set_num_threads(before);
-    myl_train_set_min_team_work(-1.0);
+    myl_sched_tuning_set(NULL);
 }
 
 static void set_slope_03(void) { CHECK(!myelin_set_leaky_slope(0.3f), "%s", myelin_last_error()); }
@@ -430,7 +439,7 @@ TEST(train_overlapped_gather_reproducible)
     const char *descs[] = {"300,64:relu:dropconnect=0.1,32:tanh:dropout=0.2,10:softmax:dropout=0.1",
                            "300,64:relu,32:tanh:dropout=0.2,10:softmax"};
     const myelin_optimizer opts[] = {MYELIN_OPT_SGD, MYELIN_OPT_ADAM, MYELIN_OPT_SGD};
-    myl_train_set_min_team_work(0.0);
+    team_from_any_size();
     for (int k = 0; k < 3; k++) {
         const char *desc = descs[k / 2];
         size_t n1, n2, n3 = 0;
@@ -443,7 +452,7 @@ TEST(train_overlapped_gather_reproducible)
             CHECK(!memcmp(a, c, n1 * sizeof(float)), "opt %d: 1 and 3 threads give different weights", (int)opts[k]);
         free(a), free(b), free(c);
     }
-    myl_train_set_min_team_work(-1.0);
+    myl_sched_tuning_set(NULL);
 }
 
 /* On two threads the one-region step keeps layer 0's weights in a layout of
@@ -491,7 +500,7 @@ static void layer0_blocks_never_show(const char *desc)
     int st[2];
     for (size_t i = 0; i < NW; i++)
         big[i] = 3e38f;
-    myl_train_set_min_team_work(0.0);
+    team_from_any_size();
     const int before = myelin_num_threads();
     for (int t = 0; t < 2; t++) {
         w[t] = malloc(NW * sizeof(float));
@@ -505,7 +514,7 @@ static void layer0_blocks_never_show(const char *desc)
         myelin_net_get_params(pr[t].net, 0, end[t], NULL);
     }
     myelin_set_num_threads(before);
-    myl_train_set_min_team_work(-1.0);
+    myl_sched_tuning_set(NULL);
     for (int t = 0; t < 2; t++)
         CHECK(st[t] == MYELIN_ENUMERIC && pr[t].steps == 22, "%s, %d threads: status %d after %zu steps (want the "
               "overflow to stop the run after 22)", desc, t + 1, st[t], pr[t].steps);
@@ -833,6 +842,7 @@ TEST(train_profile_and_predict)
 
 #if defined(__x86_64__)
 #include <xmmintrin.h>
+
 /* Training sets FTZ/DAZ only while it runs, and inference over many chunks
    gives the same rows as one row at a time. */
 TEST(train_fp_mode_restored_and_chunked_inference)
