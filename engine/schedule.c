@@ -80,20 +80,11 @@ static int layer0_plain(const myelin_net *net, const int *fused)
            net->spec[0].units / 2 / 16 * 16 >= 16;
 }
 
-size_t myl_layer1_split(const myelin_net *net, const int *fused, size_t batch)
+size_t myl_layer1_split(const myelin_net *net, const int *fused)
 {
     if (net->n_layers < 2 || !layer0_plain(net, fused) || !fused[1] || net->spec[1].dropout != 0.0f ||
         myl_layer_fwd_act(net, 1) == MYL_ACT_SOFTMAX)
         return 0;
-    /* TEMPORARY (the old rule, kept for one commit to show the tables give
-       the old bytes): only when layer 1 is above overlap_work and the layers
-       after it below */
-    const double ow = myl_sched_tuning_get().overlap_work;
-    if (work(net, 1, batch) < ow)
-        return 0;
-    for (size_t l = 2; l < net->n_layers; l++)
-        if (work(net, l, batch) >= ow)
-            return 0;
     return net->spec[0].units / 2 / 16 * 16;
 }
 
@@ -115,7 +106,7 @@ const myl_schedule *myl_schedule_choose(const myl_sched_input *in, const myl_sch
     for (size_t l = 2; l < net->n_layers; l++)
         small_tail = small_tail && work(net, l, in->batch) < tu->overlap_work;
     const int small1 = work(net, 1, in->batch) < tu->overlap_work;
-    const int split1 = myl_layer1_split(net, in->fused, in->batch) != 0;
+    const int split1 = myl_layer1_split(net, in->fused) != 0;
     if (small1 && small_tail) {
         if (*threads == 2 && layer0_plain(net, in->fused))
             return split1 ? &ONE_REGION_L1 : &ONE_REGION_PLAIN;

@@ -113,6 +113,6 @@ const myl_schedule *myl_schedule_choose(const myl_sched_input *in, const myl_sch
    updates alone, never by a threshold or the team: the two-part sum is what
    lets the "pair" and "one_region" tables give each thread its part, and it
    runs on every table so that all give the same bytes. */
-size_t myl_layer1_split(const struct myelin_net *net, const int *fused, size_t batch);
+size_t myl_layer1_split(const struct myelin_net *net, const int *fused);
 
 #endif

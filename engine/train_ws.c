@@ -125,7 +125,7 @@ int myl_ws_alloc(train_ws *ws, myelin_net *net, const myl_kernels *k, size_t bat
         ws->perm = malloc(rows * sizeof(uint32_t));
         ok = ws->perm != NULL;
     }
-    ws->k1 = rows ? myl_layer1_split(net, ws->fast, batch) : 0;
+    ws->k1 = rows ? myl_layer1_split(net, ws->fast) : 0;
     if (ws->k1) {
         ws->q[0] = zalloc(batch * net->spec[1].units, &ok);
         ws->q[1] = zalloc(batch * net->spec[1].units, &ok);

@@ -430,7 +430,8 @@ TEST(train_second_run_takes_the_new_leaky_slope)
 }
 
 /* Layers after the first small enough to run on one thread: on two threads
-   the step gathers the next minibatch beside them (train.c, ws->overlap).
+   the step gathers the next minibatch beside them (engine/schedule.c: the
+   overlap and one_region tables; test_train_schedule.c asserts which).
    A step this small would run on one thread altogether: the test lifts that. */
 TEST(train_overlapped_gather_reproducible)
 {
@@ -456,7 +457,7 @@ TEST(train_overlapped_gather_reproducible)
 }
 
 /* On two threads the one-region step keeps layer 0's weights in a layout of
-   its own (engine/train.c, w0_block); none of it may show. The probe records
+   its own (engine/params.c: layer 0's column blocks); none of it may show. The probe records
    each step's reported loss (with an L2 penalty read from that layout), reads
    layer 0 from the batch callback at one step, and at a later one sets
    weights that overflow, so that the run stops on a non-finite loss and
@@ -532,11 +533,11 @@ static void layer0_blocks_never_show(const char *desc)
 
 TEST(train_layer0_blocks_never_show)
 {
-    layer0_blocks_never_show("300,64:relu,32:tanh,10:softmax"); /* one_region_step */
-    layer0_blocks_never_show("300,64:relu,400:tanh,10:softmax"); /* pair_step: layer 1 above OVERLAP_WORK */
+    layer0_blocks_never_show("300,64:relu,32:tanh,10:softmax"); /* the one_region_l1 table */
+    layer0_blocks_never_show("300,64:relu,400:tanh,10:softmax"); /* the pair table (test_train_schedule.c) */
 }
 
-/* pair_step (engine/train.c: a layer 1 too big for one thread, smaller
+/* The pair table (engine/schedule.c: a layer 1 too big for one thread, smaller
    layers after it) gives the bytes of one thread, and of three (the plain
    step with the same two-part sum of layer 1), on every parameter. */
 TEST(train_pair_step_same_bytes)
