@@ -19,7 +19,7 @@ enum { CKPT_EVERY = 16 };
 static void par_copy(float *dst, const float *src, size_t n, int threads)
 {
     const size_t chunk = 4096, nch = (n + chunk - 1) / chunk;
-    if (threads <= 1 || nch <= 8) {
+    if (threads <= 1 || (double)n < myl_sched_tuning_get().min_team_elements) {
         memcpy(dst, src, n * sizeof(float));
         return;
     }

@@ -12,6 +12,7 @@ static const myl_sched_tuning DEFAULTS = {
     .min_team_work = 5e6,
     .solo_work = 2e6,
     .overlap_work = 3e6,
+    .min_team_elements = 32768,
 };
 static myl_sched_tuning tuning = DEFAULTS;
 
@@ -40,18 +41,18 @@ static const myl_schedule OVERLAP = {
 /* The same in one parallel region, layer 0 learning by plain SGD without
    masks: each thread owns half of layer 0's units (its block of W0, on
    bytes its own copy of the minibatch), so neither W0 nor X crosses between
-   the cores; two barriers instead of three regions' forks and joins.
-   one_region_l1 also makes each thread's part of layer 1's product from
-   its own units (layer 1's two-part sum). */
-#define ONE_REGION(name, parts)                                                                                    \
-    {name, 2, 1, parts, 0, MYL_NEXT_GATHERED, 5,                                                               \
-     {{MYL_SYNC_BARRIER, {MYL_TASK_HALF_FORWARD, MYL_TASK_HALF_FORWARD}},                                          \
-      {MYL_SYNC_BARRIER, {MYL_TASK_TAIL_FORWARD, MYL_TASK_GATHER_NEXT}},                                           \
-      {MYL_SYNC_NONE, {MYL_TASK_CHECKPOINT, MYL_TASK_NONE}},                                                       \
-      {MYL_SYNC_NONE, {MYL_TASK_TAIL_BACKWARD, MYL_TASK_NONE}},                                                    \
-      {MYL_SYNC_BARRIER, {MYL_TASK_HALF_UPDATE, MYL_TASK_HALF_UPDATE}}}}
-static const myl_schedule ONE_REGION_PLAIN = ONE_REGION("one_region", 0);
-static const myl_schedule ONE_REGION_L1 = ONE_REGION("one_region_l1", 1);
+   the cores; two barriers instead of three regions' forks and joins. Layer
+   1's two-part sum, when the net has it, is made by thread 0 in its tail:
+   so W1 stays in its core's cache (its part of the product on thread 1
+   would move half of W1 between the cores every step, as thread 0 updates
+   all of it). */
+static const myl_schedule ONE_REGION = {
+    "one_region", 2, 1, 0, 0, MYL_NEXT_GATHERED, 5,
+    {{MYL_SYNC_BARRIER, {MYL_TASK_HALF_FORWARD, MYL_TASK_HALF_FORWARD}},
+     {MYL_SYNC_BARRIER, {MYL_TASK_TAIL_FORWARD, MYL_TASK_GATHER_NEXT}},
+     {MYL_SYNC_NONE, {MYL_TASK_CHECKPOINT, MYL_TASK_NONE}},
+     {MYL_SYNC_NONE, {MYL_TASK_TAIL_BACKWARD, MYL_TASK_NONE}},
+     {MYL_SYNC_BARRIER, {MYL_TASK_HALF_UPDATE, MYL_TASK_HALF_UPDATE}}}};
 
 /* Layer 1 too big for one thread, small layers after it: each thread owns
    half of layer 0's units and the rows of W1 they feed, and runs layers
@@ -109,7 +110,7 @@ const myl_schedule *myl_schedule_choose(const myl_sched_input *in, const myl_sch
     const int split1 = myl_layer1_split(net, in->fused) != 0;
     if (small1 && small_tail) {
         if (*threads == 2 && layer0_plain(net, in->fused))
-            return split1 ? &ONE_REGION_L1 : &ONE_REGION_PLAIN;
+            return &ONE_REGION;
         return &OVERLAP;
     }
     if (*threads == 2 && split1 && small_tail)

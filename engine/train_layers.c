@@ -58,7 +58,7 @@ static void apply_keep_mask(const train_ws *ws, uint64_t stream, size_t layer, u
     const uint64_t key = myl_rng_key(ws->seed, stream, layer, step);
     const uint32_t thr = myl_rng_threshold(p);
     const float keep_scale = 1.0f / (1.0f - p);
-    if (threads <= 1 || m < 32768) { /* no parallel region: entering one costs microseconds */
+    if (threads <= 1 || (double)m < myl_sched_tuning_get().min_team_elements) {
         for (size_t i = 0; i < m; i++)
             dst[i] = myl_rng_keep(key, i, thr) ? src[i] * keep_scale : 0.0f;
         return;
@@ -280,11 +280,11 @@ int myl_backward_layers(train_ws *ws, size_t r, uint64_t step, const update_plan
                 /* small layers stay on one thread: the product that wrote gp split
                    it differently, and moving its lines between cores costs more
                    than the work */
-                const size_t chunk = 32768, nch = (m + chunk - 1) / chunk;
+                const size_t chunk = 32768, nch = (m + chunk - 1) / chunk; /* element-wise: any split, same bytes */
                 const float *y = ws->y[l - 1];
                 const myl_kernels *k = ws->k;
                 const float slope = ws->slope;
-                if (nt <= 1 || nch <= 1) {
+                if (nt <= 1 || nch <= 1 || (double)m < myl_sched_tuning_get().min_team_elements) {
                     k->vact_bwd(act, slope, m, y, gp, gp); /* element-wise: the same bytes as in chunks */
                 } else {
 #pragma omp parallel for schedule(static) num_threads(nt)

@@ -220,8 +220,8 @@ typedef struct {
     int threads;                       /* threads it ran on: 1 when steps are too small
                                           (under 5M forward multiply-adds) to share    */
     const char *schedule;              /* the step's schedule, a static string: "serial",
-                                          "team", "overlap", "one_region", "one_region_l1"
-                                          or "pair" (README.md, Training)             */
+                                          "team", "overlap", "one_region" or "pair"
+                                          (README.md, Training)             */
 } myelin_epoch_stats;
 
 /* Return non-zero to stop training (myelin_train then returns MYELIN_ESTOPPED

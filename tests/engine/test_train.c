@@ -533,7 +533,7 @@ static void layer0_blocks_never_show(const char *desc)
 
 TEST(train_layer0_blocks_never_show)
 {
-    layer0_blocks_never_show("300,64:relu,32:tanh,10:softmax"); /* the one_region_l1 table */
+    layer0_blocks_never_show("300,64:relu,32:tanh,10:softmax"); /* the one_region table */
     layer0_blocks_never_show("300,64:relu,400:tanh,10:softmax"); /* the pair table (test_train_schedule.c) */
 }
 

@@ -137,7 +137,7 @@ TEST(train_blow_up_on_and_off_checkpoints)
         "300,64:relu,400:tanh,10:softmax",
     };
     /* the schedule of each on 2 and on 3 threads (1 thread: serial) */
-    const char *two[] = {"team", "overlap", "one_region_l1", "pair"}, *three[] = {"team", "overlap", "overlap", "team"};
+    const char *two[] = {"team", "overlap", "one_region", "pair"}, *three[] = {"team", "overlap", "overlap", "team"};
     /* steps 16 and 32 take checkpoints; 35 ends an epoch (the plain step) */
     const size_t blow_at[] = {CKPT_EVERY, 2 * CKPT_EVERY, 22, 35};
     team_from_any_size();

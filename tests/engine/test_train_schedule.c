@@ -73,10 +73,10 @@ static float *train_under(const char *desc, myelin_optimizer opt, int threads, c
 /* The tunings: the defaults with every step shared; everything on the
    team; everything beside a gather; nothing shared. */
 static const myl_sched_tuning TUNINGS[] = {
-    {.min_team_work = 0.0, .solo_work = 2e6, .overlap_work = 3e6},
-    {.min_team_work = 0.0, .solo_work = 0.0, .overlap_work = 0.0},
-    {.min_team_work = 0.0, .solo_work = 1e30, .overlap_work = 1e30},
-    {.min_team_work = 1e30, .solo_work = 0.0, .overlap_work = 0.0},
+    {.min_team_work = 0.0, .solo_work = 2e6, .overlap_work = 3e6, .min_team_elements = 32768},
+    {.min_team_work = 0.0, .solo_work = 0.0, .overlap_work = 0.0, .min_team_elements = 0.0},
+    {.min_team_work = 0.0, .solo_work = 1e30, .overlap_work = 1e30, .min_team_elements = 1e30},
+    {.min_team_work = 1e30, .solo_work = 0.0, .overlap_work = 0.0, .min_team_elements = 0.0},
 };
 enum { N_TUNINGS = sizeof TUNINGS / sizeof TUNINGS[0], MAX_THREADS = 4 };
 
@@ -88,12 +88,12 @@ typedef struct {
 } schedule_case;
 
 static const schedule_case CASES[] = {
-    /* plain SGD, small layers: layer 0 split by units, layer 1's two parts */
+    /* plain SGD, small layers: layer 0 split by units, layer 1 in two parts on thread 0 */
     {"300,64:relu,32:tanh,10:softmax", MYELIN_OPT_SGD,
-     {"one_region_l1", "team", "one_region_l1", "serial"}, {"overlap", "team", "overlap", "serial"}},
+     {"one_region", "team", "one_region", "serial"}, {"overlap", "team", "overlap", "serial"}},
     /* a layer 1 above the default overlap threshold: shared by unit pairs */
     {"300,64:relu,400:tanh,10:softmax", MYELIN_OPT_SGD,
-     {"pair", "team", "one_region_l1", "serial"}, {"team", "team", "overlap", "serial"}},
+     {"pair", "team", "one_region", "serial"}, {"team", "team", "overlap", "serial"}},
     /* dropout on layer 1: layer 0 split by units, layer 1 in one sum */
     {"300,64:relu,32:tanh:dropout=0.2,10:softmax", MYELIN_OPT_SGD,
      {"one_region", "team", "one_region", "serial"}, {"overlap", "team", "overlap", "serial"}},
@@ -140,7 +140,7 @@ TEST(train_schedule_of_the_readme_nets)
         const char *desc;
         const char *two;
     } nets[] = {
-        {"784,128:relu,64:relu,10:softmax", "one_region_l1"},
+        {"784,128:relu,64:relu,10:softmax", "one_region"},
         {"784,512:relu,256:relu,10:softmax", "pair"},
         {"784,256:relu,128:relu,10:softmax", "pair"},
     };
