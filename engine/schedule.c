@@ -8,13 +8,9 @@
 
 /* The defaults were measured on the two-vCPU VMs this was built on
    (Fashion-MNIST; docs/performance.md has the figures and commands). */
-static const myl_sched_tuning DEFAULTS = {
-    .min_team_work = 5e6,
-    .solo_work = 2e6,
-    .overlap_work = 3e6,
-    .min_team_elements = 32768,
-};
-static myl_sched_tuning tuning = DEFAULTS;
+#define DEFAULT_TUNING {.min_team_work = 5e6, .solo_work = 2e6, .overlap_work = 3e6, .min_team_elements = 32768}
+static const myl_sched_tuning DEFAULTS = DEFAULT_TUNING;
+static myl_sched_tuning tuning = DEFAULT_TUNING;
 
 myl_sched_tuning myl_sched_tuning_get(void) { return tuning; }
 
