@@ -140,7 +140,7 @@ int myl_schedule_step(step_ctx *c)
     c->correct = 0;
     c->updated = 0;
     for (int h = 0; h < MYL_SCHED_MAX_THREADS; h++)
-        c->finite[h] = c->saved[h] = 0, c->fst[h] = c->bst[h] = MYELIN_OK;
+        c->th[h].finite = c->th[h].saved = 0, c->th[h].fst = c->th[h].bst = MYELIN_OK;
     c->plan->t = c->step + 1;
     c->ckpt = myl_checkpoint_due(ws, c->step);
     c->pen = c->o->l1 != 0.0f || c->o->l2 != 0.0f ? myl_penalty(ws->net, c->o->l1, c->o->l2, ws->threads) : 0.0;
@@ -164,14 +164,14 @@ int myl_schedule_step(step_ctx *c)
     ws->q_ready = 0;
     int saved = 1;
     for (int h = 0; h < s->threads; h++)
-        saved = saved && c->saved[h];
-    if (saved && c->saved[0]) /* each thread's share of a checkpoint */
+        saved = saved && c->th[h].saved;
+    if (saved && c->th[0].saved) /* each thread's share of a checkpoint */
         myl_checkpoint_taken(ws, c->step);
     for (int h = 0; h < MYL_SCHED_MAX_THREADS; h++)
-        if (c->fst[h])
-            return c->fst[h];
+        if (c->th[h].fst)
+            return c->th[h].fst;
     for (int h = 0; h < MYL_SCHED_MAX_THREADS; h++)
-        if (c->bst[h])
-            return c->bst[h];
+        if (c->th[h].bst)
+            return c->th[h].bst;
     return MYELIN_OK;
 }

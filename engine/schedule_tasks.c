@@ -15,7 +15,7 @@
 static int forward_ok(const step_ctx *c)
 {
     for (int h = 0; h < c->ws->sched->threads; h++)
-        if (c->fst[h])
+        if (c->th[h].fst)
             return 0;
     return 1;
 }
@@ -27,7 +27,7 @@ static const float *x_of(const step_ctx *c, int h) { return c->bytes && h ? c->w
 static void set_loss(step_ctx *c, int h, int st, double bl, size_t right, int report)
 {
     const double loss = st ? NAN : bl / (double)c->r + c->pen;
-    c->finite[h] = !st && isfinite(loss);
+    c->th[h].finite = !st && isfinite(loss);
     if (report) {
         c->loss = loss;
         c->correct = right;
@@ -48,14 +48,14 @@ static void forward_all(step_ctx *c, size_t lo)
     if (ws->prof)
         myl_lap(ws, &ws->prof->loss);
     if (lo == 0)
-        c->fst[0] = st;
+        c->th[0].fst = st;
     else
-        c->bst[0] = st;
+        c->th[0].bst = st;
 }
 
 static void checkpoint(step_ctx *c, int h)
 {
-    if (!c->finite[h] || c->bst[h])
+    if (!c->th[h].finite || c->th[h].bst)
         return;
     myl_checkpoint(c->ws, c->step);
     if (c->ws->prof)
@@ -65,10 +65,10 @@ static void checkpoint(step_ctx *c, int h)
 /* Layers hi-1 down to lo, once the loss was found finite. */
 static void backward(step_ctx *c, int h, size_t lo, size_t hi)
 {
-    if (!c->finite[h] || c->fst[h] || c->bst[h])
+    if (!c->th[h].finite || c->th[h].fst || c->th[h].bst)
         return;
-    c->bst[h] = myl_backward_layers(c->ws, c->r, c->step, c->plan, c->o->l1, c->o->l2, lo, hi);
-    c->updated = !c->bst[h];
+    c->th[h].bst = myl_backward_layers(c->ws, c->r, c->step, c->plan, c->o->l1, c->o->l2, lo, hi);
+    c->updated = !c->th[h].bst;
 }
 
 static void gather_next(step_ctx *c)
@@ -151,7 +151,7 @@ static void half_forward(step_ctx *c, int h)
                       NULL, MYL_ACT_LINEAR, 0.0f);
     if (pr && h == 0 && ws->q_ready) /* the flops: myl_forward_layers */
         myl_lap(ws, &pr->layer[1].fwd_gemm);
-    c->fst[h] = st;
+    c->th[h].fst = st;
 }
 
 /* Thread h's units of layer 0: the update (thread 0 the bias too). */
@@ -168,7 +168,7 @@ static void half_update(step_ctx *c, int h)
     int st = myl_gemm(1, 0, fin, ld, c->r, -lr, x_of(c, h), fin, ws->g[0] + col0, n, 1.0f - lr * c->o->l2, w, ld,
                       NULL, MYL_ACT_LINEAR, 0.0f);
     if (st)
-        c->bst[h] = st;
+        c->th[h].bst = st;
     if (h == 0) {
         myl_sgd_bias(c->r, n, n, lr, ws->g[0], net->b[0]);
         if (ws->prof) {
@@ -197,7 +197,7 @@ static void pair_forward(step_ctx *c, int h)
     if (!st)
         st = myl_output_loss_ws(v, c->r, &bl, &right, 1);
     set_loss(c, h, st, bl, right, h == 0);
-    c->bst[h] = st;
+    c->th[h].bst = st;
 }
 
 /* Both threads computed the same loss; after a barrier each saves its
@@ -207,10 +207,10 @@ static void pair_checkpoint(step_ctx *c, int h)
     if (!c->ckpt || !forward_ok(c))
         return;
     for (int i = 0; i < c->ws->sched->threads; i++)
-        if (!c->finite[i])
+        if (!c->th[i].finite)
             return;
     myl_checkpoint_part(c->ws, h, c->ws->sched->threads);
-    c->saved[h] = 1;
+    c->th[h].saved = 1;
 }
 
 /* Layer 1's backward for the units [lo, hi) of layer 0: their input
@@ -239,7 +239,7 @@ static int layer1_share(const train_ws *V, const update_plan *plan, float l2, si
 
 static void pair_backward(step_ctx *c, int h)
 {
-    if (!forward_ok(c) || !c->finite[h] || c->bst[h])
+    if (!forward_ok(c) || !c->th[h].finite || c->th[h].bst)
         return;
     train_ws *ws = c->ws, tv;
     myelin_net tnet, *net = ws->net;
@@ -267,7 +267,7 @@ static void pair_backward(step_ctx *c, int h)
         myl_lap(ws, &pr->layer[0].bwd_gemm_dw);
         pr->layer[0].flops_bwd += 2.0 * (double)c->r * (double)n * (double)fin;
     }
-    c->bst[h] = st;
+    c->th[h].bst = st;
 }
 
 /* Its half of the next minibatch's rows (the other thread reads them at
@@ -289,12 +289,12 @@ void myl_run_task(step_ctx *c, myl_task task, int h)
     switch (task) {
     case MYL_TASK_NONE: break;
     case MYL_TASK_FORWARD: forward_all(c, 0); break;
-    case MYL_TASK_FORWARD_L0: c->fst[0] = myl_forward_layers(c->ws, c->r, c->step, 0, 1); break;
+    case MYL_TASK_FORWARD_L0: c->th[0].fst = myl_forward_layers(c->ws, c->r, c->step, 0, 1); break;
     case MYL_TASK_CHECKPOINT: checkpoint(c, h); break;
     case MYL_TASK_BACKWARD: backward(c, h, 0, layers); break;
     case MYL_TASK_BACKWARD_L0:
         if (c->updated)
-            c->bst[0] = myl_backward_layers(c->ws, c->r, c->step, c->plan, c->o->l1, c->o->l2, 0, 1);
+            c->th[0].bst = myl_backward_layers(c->ws, c->r, c->step, c->plan, c->o->l1, c->o->l2, 0, 1);
         break;
     case MYL_TASK_TAIL_FORWARD:
         if (forward_ok(c))

@@ -124,14 +124,18 @@ typedef struct {
     int live;                       /* layer 0's blocks were live at the step's start          */
     int ckpt;                       /* the step takes a checkpoint once its loss is finite      */
     double pen;                     /* the penalty, from the weights before the step            */
-    double loss;                    /* NaN until known                                          */
+    /* Written during the step: thread 0's results, then each table thread's
+       own line (a thread writing a line another reads moves it between the
+       cores: these are kept apart from the inputs above). */
+    _Alignas(64) double loss;       /* NaN until known                                          */
     size_t correct;
     int updated;                    /* layers >= 1 (team tables: all) were updated              */
-    /* Each table thread's: the loss was finite, the status of its first
-       phase (read by all after a barrier) and of the later ones (its own). */
-    int finite[MYL_SCHED_MAX_THREADS];
-    int fst[MYL_SCHED_MAX_THREADS], bst[MYL_SCHED_MAX_THREADS];
-    int saved[MYL_SCHED_MAX_THREADS]; /* each saved its share of the checkpoint            */
+    /* the loss was finite, the status of its first phase (read by all after
+       a barrier) and of the later ones (its own), its share of a checkpoint */
+    struct {
+        _Alignas(64) int finite;
+        int fst, bst, saved;
+    } th[MYL_SCHED_MAX_THREADS];
 } step_ctx;
 int myl_schedule_step(step_ctx *c);
 /* ---- schedule_tasks.c */
