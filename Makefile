@@ -5,6 +5,7 @@
 #   make test                 set-up, build, all tests (x86 paths, NEON under qemu, ASan/UBSan, CLI)
 #   make bench [QUICK=1|FULL=1]  set-up, build, benchmark suite, report and plots
 #   make asan                 the test runner built with AddressSanitizer + UBSan, run
+#   make tsan                 the threaded tests under ThreadSanitizer (clang, libomp + Archer)
 #   make CROSS=aarch64-linux-gnu-   the library for 64-bit Arm into build-aarch64/
 #   make install PREFIX=/usr/local   (also the Python package, see scripts/py_install_dir.py)
 #   make blas                 build/libmyelin_blas.so (sgemm_, cblas_sgemm) and build/blas-wrap/libblas.so.3
@@ -35,6 +36,10 @@ endif
 ifdef SANITIZE
   CFLAGS_COMMON += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
   LDSAN := -fsanitize=address,undefined
+endif
+ifdef TSAN
+  CFLAGS_COMMON += -fsanitize=thread -fno-omit-frame-pointer
+  LDSAN := -fsanitize=thread
 endif
 
 # Kernel sources: the ISA of each file is in its name (XNNPACK style).
@@ -84,7 +89,7 @@ EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 TEST_SRC := tests/harness.c $(wildcard tests/kernels/*.c) $(wildcard tests/engine/*.c)
 KTEST_SRC := tests/harness.c $(wildcard tests/kernels/*.c)
 
-.PHONY: all lib blas blas-tests test bench asan install clean cross-test setup fuzz mpi
+.PHONY: all lib blas blas-tests test bench asan tsan install clean cross-test setup fuzz mpi
 all: lib blas $(B)/myelin $(B)/myelin.1 $(EXAMPLES)
 lib: $(B)/libmyelin.a $(B)/libmyelin.so $(B)/libmyelin.so.0 $(B)/myelin.pc
 blas: $(B)/libmyelin_blas.so $(B)/libmyelin_blas.so.0 $(if $(SYSTEM_BLAS),$(B)/blas-wrap/libblas.so.3)
@@ -199,6 +204,22 @@ asan:
 	@$(MAKE) --no-print-directory B=build-asan SANITIZE=1 OPT=-O1 build-asan/myelin-tests
 	@MYELIN_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/myelin-tests
 
+# ThreadSanitizer on the threaded tests (GEMM on 2-4 threads, training with every
+# schedule, two nets trained at once from two caller threads). GCC's libgomp is
+# not instrumented and its barriers look like races to TSan, so this build uses
+# clang and LLVM's libomp with its Archer tool, which tells TSan about OpenMP's
+# barriers, tasks and locks (Debian: clang, libomp-dev).
+TSAN_OMP_LIB ?= /usr/lib/llvm-$(shell clang -dumpversion 2>/dev/null | cut -d. -f1)/lib
+TSAN_ARCHER  ?= $(TSAN_OMP_LIB)/libarcher.so
+tsan:
+	@$(MAKE) --no-print-directory B=build-tsan CC=clang TSAN=1 OPT=-O1 EXTRA_CFLAGS=-Wno-unknown-pragmas \
+	    build-tsan/myelin-tests
+	@set -e; for f in gemm train; do \
+	    echo "=== tsan: $$f"; \
+	    MYELIN_TEST_QUICK=1 OMP_TOOL_LIBRARIES=$(TSAN_ARCHER) LD_LIBRARY_PATH=$(TSAN_OMP_LIB) \
+	    TSAN_OPTIONS="ignore_noninstrumented_modules=1 halt_on_error=1 exitcode=66" build-tsan/myelin-tests $$f; \
+	done
+
 cross-test:
 	@$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- build-aarch64/libmyelin.a build-aarch64/myelin-tests
 
@@ -234,6 +255,6 @@ install: lib blas $(B)/myelin $(B)/myelin.1
 	else echo "$(PYTHON) not found: the Python package is not installed"; fi
 
 clean:
-	rm -rf build build-aarch64 build-asan build-bench build-fuzz
+	rm -rf build build-aarch64 build-asan build-tsan build-bench build-fuzz
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -26,6 +26,7 @@ typedef struct {
     FILE *history;
     double epoch_start, last_draw, train_seconds;
     size_t samples, epochs_done;
+    const char *schedule; /* the step's schedule (myelin_epoch_stats) */
 } progress;
 
 static int on_batch(size_t done, size_t total, double loss, void *user)
@@ -74,6 +75,7 @@ static int on_epoch(const myelin_epoch_stats *s, void *user)
     p->samples += s->samples;
     p->train_seconds += s->seconds;
     p->epochs_done = s->epoch;
+    p->schedule = s->schedule;
     if (p->json) {
         printf("{\"epoch\":%zu,\"epochs\":%zu,", s->epoch, s->epochs);
         json_num(stdout, "loss", s->loss, 0);
@@ -82,7 +84,7 @@ static int on_epoch(const myelin_epoch_stats *s, void *user)
         json_num(stdout, "val_accuracy", s->val_accuracy, 0);
         json_num(stdout, "seconds", s->seconds, 0);
         json_num(stdout, "lr", s->lr, 0);
-        printf("\"threads\":%d,", s->threads);
+        printf("\"threads\":%d,\"schedule\":\"%s\",", s->threads, s->schedule ? s->schedule : "");
         json_num(stdout, "samples_per_second", s->seconds > 0 ? (double)s->samples / s->seconds : NAN, 1);
         printf("}\n");
     } else if (!p->quiet) {
@@ -109,7 +111,7 @@ static int on_epoch(const myelin_epoch_stats *s, void *user)
     return interrupted;
 }
 
-static void print_profile(const myelin_net *net)
+static void print_profile(const myelin_net *net, const char *schedule)
 {
     myelin_profile pr;
     if (myelin_net_profile(net, &pr)) {
@@ -117,7 +119,8 @@ static void print_profile(const myelin_net *net)
         return;
     }
     double tot = pr.total > 0 ? pr.total : 1e-12, sum = pr.shuffle + pr.copy + pr.loss + pr.other;
-    printf("\nprofile (ms)  %9s %9s %9s %9s %9s %9s %9s %6s %8s\n", "fwd_gemm", "fwd_act", "bwd_act", "dW_gemm",
+    printf("\nschedule %s (README.md, Training)\n", schedule ? schedule : "(no epoch finished)");
+    printf("profile (ms)  %9s %9s %9s %9s %9s %9s %9s %6s %8s\n", "fwd_gemm", "fwd_act", "bwd_act", "dW_gemm",
            "dX_gemm", "update", "layer", "share", "GFLOP/s");
     for (size_t l = 0; l < pr.n_layers; l++) {
         const myelin_layer_profile *q = &pr.layer[l];
@@ -439,7 +442,7 @@ int cmd_train(int argc, char **argv)
         printf("trained in %.2f s, %.0f samples/s\n", wall, sps);
     }
     if (profile)
-        print_profile(net);
+        print_profile(net, pg.schedule);
     if (save) {
         if (myelin_net_save(net, save)) {
             cli_error(cmd, "--save: %s", myelin_last_error());

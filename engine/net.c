@@ -1,6 +1,6 @@
 /* Networks: validation of the description, creation, accessors, summary,
    parameters, input transform, and the "784,128:relu,10:softmax" parser. */
-#include "network.h"
+#include "params.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -125,7 +125,9 @@ void myelin_net_free(myelin_net *net)
 {
     if (!net)
         return;
-    myl_train_cache_free(net);
+    if (net->train_cache_free)
+        net->train_cache_free(net->train_cache);
+    myl_params_free(net);
     for (size_t l = 0; l < net->n_layers; l++) {
         myl_free(net->w[l]);
         myl_free(net->b[l]);
@@ -252,9 +254,8 @@ int myelin_net_get_params(const myelin_net *net, size_t layer, float *w, float *
                         net->n_layers);
     if (!w && !b)
         return myl_fail(MYELIN_EINVAL, "myelin_net_get_params: w and b are both NULL");
-    myl_train_sync(net); /* called from a training callback, say */
-    if (w)
-        memcpy(w, net->w[layer], net->fan_in[layer] * net->spec[layer].units * sizeof(float));
+    if (w) /* from a training callback, say: layer 0 may be in training's blocks */
+        myl_params_read(net, layer, w);
     if (b)
         memcpy(b, net->b[layer], net->spec[layer].units * sizeof(float));
     return MYELIN_OK;
@@ -277,9 +278,8 @@ int myelin_net_set_params(myelin_net *net, size_t layer, const float *w, const f
     for (size_t i = 0; b && i < nb; i++)
         if (!isfinite(b[i]))
             return myl_fail(MYELIN_EINVAL, "myelin_net_set_params: layer %zu bias %zu is %g", layer, i, (double)b[i]);
-    myl_train_sync(net);
     if (w)
-        memcpy(net->w[layer], w, nw * sizeof(float));
+        myl_params_write(net, layer, w);
     if (b)
         memcpy(net->b[layer], b, nb * sizeof(float));
     return MYELIN_OK;

@@ -12,6 +12,17 @@ enum {
     MYL_FUSE_SIGMOID_BCE /* sigmoid + binary CE: the logit form, dL/dz = (p - t) / rows  */
 };
 
+/* Where layer 0's weights live. Training steps that give each thread its
+   own units of layer 0 keep them as column blocks (params.c); only params.c
+   reads or writes this, and every other reader of the weights goes through
+   it (params.h). */
+typedef struct {
+    float *blocks;  /* block 0: units [0, c0), block 1: [c0, units), each row-major */
+    size_t c0;      /* 0: no blocks                                                 */
+    int live;       /* the blocks hold the weights and net->w[0] is stale           */
+    unsigned gen;   /* counts writes through myelin_net_set_params                  */
+} myl_param_layout;
+
 struct myelin_net {
     size_t inputs, n_layers;
     myelin_layer_spec spec[MYELIN_MAX_LAYERS];
@@ -24,15 +35,10 @@ struct myelin_net {
     int has_transform;
     myelin_profile profile;
     int has_profile;
-    void *train_cache;                       /* the last training run's buffers (train.c) */
+    myl_param_layout layout;                 /* where layer 0's weights live (params.c) */
+    void *train_cache;                       /* the last training run's buffers...      */
+    void (*train_cache_free)(void *);        /* ...and who frees them (set by training)  */
 };
-
-/* Frees the training buffers a net keeps between runs (train.c). */
-void myl_train_cache_free(myelin_net *net);
-/* Brings the weights that a training run keeps in its own layout back into
-   the net; every reader and writer of net->w outside the training step calls
-   it first (cheap when there is nothing to copy). */
-void myl_train_sync(const myelin_net *net);
 
 /* The widest layer (inputs included), for sizing buffers. */
 size_t myl_net_max_width(const myelin_net *net);
@@ -124,9 +130,5 @@ void myl_fpenv_restore(const unsigned *saved, int threads);
    masks of that (seed, step) are applied as in training. *loss gets the loss. */
 int myl_net_gradients(myelin_net *net, const myelin_dataset *d, float l1, float l2, uint64_t seed,
                       uint64_t dropout_step, float *const *dw, float *const *db, double *loss);
-
-/* For tests (train.c): the forward multiply-adds per step below which
-   training runs on one thread; a negative value restores the default. */
-void myl_train_set_min_team_work(double work);
 
 #endif

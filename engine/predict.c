@@ -1,7 +1,7 @@
 /* Inference: predict, predict_proba, evaluate. Rows go through the net in
    chunks (buffers allocated once per call), each chunk one GEMM per layer with
    bias and activation fused into its epilogue. */
-#include "network.h"
+#include "params.h"
 
 #include <math.h>
 #include <string.h>
@@ -48,8 +48,14 @@ int myl_forward_infer(const myelin_net *net, size_t r, const float *x, float *co
         int act = myl_layer_fwd_act(net, l);
         if (to_proba && l + 1 == net->n_layers && net->fuse != MYL_FUSE_NONE)
             act = net->fuse == MYL_FUSE_SOFTMAX_CE ? MYL_ACT_SOFTMAX : MYL_ACT_SIGMOID;
-        if (myl_gemm(0, 0, r, n, k, 1.0f, in, k, net->w[l], n, 0.0f, bufs[l], n, net->b[l], act, slope))
-            return myl_fail(MYELIN_ENOMEM, "out of memory in layer %zu's product", l);
+        /* column blocks of the weights (layer 0 inside a training callback)
+           are column subsets of the product: the same bytes */
+        myl_param_view v[2];
+        const int nv = myl_params_views(net, l, v);
+        for (int h = 0; h < nv; h++)
+            if (myl_gemm(0, 0, r, v[h].cols, k, 1.0f, in, k, v[h].w, v[h].ld, 0.0f, bufs[l] + v[h].col0, n,
+                         net->b[l] + v[h].col0, act, slope))
+                return myl_fail(MYELIN_ENOMEM, "out of memory in layer %zu's product", l);
         in = bufs[l];
     }
     return MYELIN_OK;
@@ -61,7 +67,6 @@ int myl_eval_dataset(const myelin_net *net, const myl_kernels *k, const myelin_d
     double sum = 0.0;
     size_t right = 0;
     const size_t last = net->n_layers - 1;
-    myl_train_sync(net); /* the validation set during training */
     for (size_t first = 0; first < d->rows; first += ws->chunk) {
         size_t r = d->rows - first < ws->chunk ? d->rows - first : ws->chunk;
         myl_gather_batch(net, d, NULL, first, r, ws->x, ws->t, threads);
@@ -96,7 +101,6 @@ static int infer_begin(myelin_net *net, const myelin_dataset *d, const char *fn,
     int st = myl_check_dataset(net, d, "data", need_targets);
     if (st)
         return st;
-    myl_train_sync(net); /* called from a training callback, say */
     if ((st = myl_kernels_get(&c->k)))
         return st;
     c->threads = myl_threads();

@@ -281,6 +281,9 @@ typedef struct {
     size_t samples;
     int threads;                       /* threads it ran on: 1 when steps are too small
                                           (under 5M forward multiply-adds) to share    */
+    const char *schedule;              /* the step's schedule, a static string: "serial",
+                                          "team", "overlap", "one_region" or "pair"
+                                          (README.md, Training)             */
 } myelin_epoch_stats;
 
 /* Return non-zero to stop training (myelin_train then returns MYELIN_ESTOPPED

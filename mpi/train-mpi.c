@@ -10,6 +10,7 @@
    same update to the same weights. */
 #include "mpi-agree.h"
 #include "optim.h"
+#include "params.h"
 #include "rng.h"
 
 #include <math.h>
@@ -402,7 +403,7 @@ int myelin_train_mpi(myelin_net *net, const myelin_dataset *train, const myelin_
     if (h.status) {
         snprintf(h.message, sizeof h.message, "%s", myelin_last_error());
     } else {
-        myl_train_sync(net); /* the weights as the engine's last run left them */
+        myl_params_settle(net); /* row-major weights, whatever the engine left */
         const size_t B = opts->batch < train->rows ? opts->batch : train->rows;
         h.opts_hash = myl_hash_opts(opts, myl_mpi_chunk(B));
         h.net_hash = myl_hash_net(net);
