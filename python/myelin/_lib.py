@@ -130,7 +130,8 @@ class Dataset(ctypes.Structure):
 
 class EpochStats(ctypes.Structure):
     _fields_ = [("epoch", sz), ("epochs", sz), ("loss", f64), ("accuracy", f64), ("val_loss", f64),
-                ("val_accuracy", f64), ("seconds", f64), ("lr", f64), ("samples", sz), ("threads", i32)]
+                ("val_accuracy", f64), ("seconds", f64), ("lr", f64), ("samples", sz), ("threads", i32),
+                ("schedule", ctypes.c_char_p)]
 
 
 EPOCH_FN = ctypes.CFUNCTYPE(i32, ctypes.POINTER(EpochStats), vp)

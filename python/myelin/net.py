@@ -461,6 +461,7 @@ class _Run:
         try:
             s = sp.contents
             rec = {f: getattr(s, f) for f, _ in _lib.EpochStats._fields_}
+            rec["schedule"] = (s.schedule or b"").decode()  # the step's schedule table (README, Training)
             self.history.append(rec)
             if self.lines:
                 if self.bar:

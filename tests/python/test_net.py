@@ -134,6 +134,7 @@ def test_validation_and_history():
     h = net.fit(X, y, epochs=3, validation_split=0.2)
     assert all(np.isfinite(e["val_loss"]) and 0 <= e["val_accuracy"] <= 1 for e in h)
     assert h[0]["samples"] == 400 and net.history_ is h
+    assert all(e["schedule"] in ("serial", "team", "overlap", "one_region", "pair") for e in h)
     tr, va = myelin.split_indices(500, 0.2, 1)
     assert len(va) == 100 and len(tr) == 400 and not set(tr) & set(va) and (np.diff(va) > 0).all()
     h2 = myelin.Net("6,16:relu,3:softmax", seed=1).fit(X[tr], y[tr], epochs=3, validation_data=(X[va], y[va]))
