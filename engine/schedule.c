@@ -6,15 +6,20 @@
 #include <math.h>
 #include <omp.h>
 
-/* The defaults were measured on the two-vCPU VMs this was built on
-   (Fashion-MNIST; docs/performance.md has the figures and commands). */
-#define DEFAULT_TUNING {.min_team_work = 5e6, .solo_work = 2e6, .overlap_work = 3e6, .min_team_elements = 32768}
-static const myl_sched_tuning DEFAULTS = DEFAULT_TUNING;
-static myl_sched_tuning tuning = DEFAULT_TUNING;
+/* The thresholds come from the tuning record in use (engine/tuning.c; the
+   defaults were measured on the two-vCPU VMs this was built on, see
+   docs/performance.md); tests may force others. */
+static int forced;
+static myl_sched_tuning forced_tuning;
 
-myl_sched_tuning myl_sched_tuning_get(void) { return tuning; }
+myl_sched_tuning myl_sched_tuning_get(void) { return forced ? forced_tuning : myl_tuning_active()->sched; }
 
-void myl_sched_tuning_set(const myl_sched_tuning *t) { tuning = t ? *t : DEFAULTS; }
+void myl_sched_tuning_set(const myl_sched_tuning *t)
+{
+    forced = t != NULL;
+    if (t)
+        forced_tuning = *t;
+}
 
 #define TEAM(t) {MYL_SYNC_TEAM, {t}}
 

@@ -9,29 +9,13 @@
 #ifndef MYL_SCHEDULE_H
 #define MYL_SCHEDULE_H
 
+#include "tuning.h"
+
 #include <stddef.h>
 
 struct myelin_net;
 
-/* The engine's schedule thresholds, in multiply-adds of one product of a
-   layer (rows x units x fan_in, narrow layers counted 16 units wide). A
-   plain struct of numbers: a per-CPU tuning record may take it over. */
-typedef struct {
-    /* a step whose forward products together do less runs on one thread:
-       the threads' hand-offs would cost more than the second core gives */
-    double min_team_work;
-    /* a layer whose products do less runs them on one thread inside a step
-       (its operands sit half in the other core's cache) */
-    double solo_work;
-    /* layers after the first that each do less run on one thread while
-       another gathers the next minibatch; a layer 1 that does more, with
-       such layers after it, is shared by unit pairs (the "pair" table) */
-    double overlap_work;
-    /* element-wise work (masks, activation backward, checkpoint copies) on
-       fewer elements stays on one thread: entering a parallel region costs
-       microseconds */
-    double min_team_elements;
-} myl_sched_tuning;
+/* The thresholds (myl_sched_tuning) are part of the tuning record (tuning.h). */
 
 /* The thresholds in force (the defaults unless a test forced others). */
 myl_sched_tuning myl_sched_tuning_get(void);

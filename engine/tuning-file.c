@@ -48,9 +48,10 @@ static const struct {
     const char *key;
     size_t off;
 } sched_fields[] = {
-    {"overlap_work", offsetof(myl_tuning_sched, overlap_work)},
-    {"min_team_work", offsetof(myl_tuning_sched, min_team_work)},
-    {"solo_work", offsetof(myl_tuning_sched, solo_work)},
+    {"overlap_work", offsetof(myl_sched_tuning, overlap_work)},
+    {"min_team_work", offsetof(myl_sched_tuning, min_team_work)},
+    {"solo_work", offsetof(myl_sched_tuning, solo_work)},
+    {"min_team_elements", offsetof(myl_sched_tuning, min_team_elements)},
 };
 
 static const myl_kernels *table_of(unsigned id)

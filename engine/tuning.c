@@ -59,7 +59,8 @@ static void base_record(myl_tuning *t, const char *name)
     snprintf(t->name, sizeof t->name, "%s", name);
     for (int i = 0; i < MYL_ISA_COUNT; i++)
         t->isa[i] = base_isa;
-    t->sched = (myl_tuning_sched){.overlap_work = 3e6, .min_team_work = 5e6, .solo_work = 2e6};
+    t->sched = (myl_sched_tuning){.overlap_work = 3e6, .min_team_work = 5e6, .solo_work = 2e6,
+                                  .min_team_elements = 32768};
 }
 
 static unsigned variant_index(unsigned id, const char *name)

@@ -51,19 +51,31 @@ typedef struct {
     unsigned team_min_cols;
 } myl_isa_tuning;
 
-/* The training schedule's thresholds (engine/train.c, issue 15): the place
-   for `myl_sched_tuning` (engine/schedule.h) once both land. Not read yet:
-   train.c keeps its own constants until the lead wires this in. Values in
-   multiply-adds per layer product, as train.c's OVERLAP_WORK, MIN_TEAM_WORK
-   and SOLO_WORK. */
+/* The engine's schedule thresholds, in multiply-adds of one product of a
+   layer (rows x units x fan_in, narrow layers counted 16 units wide). Part of the record:
+   a threshold only chooses which schedule and how many threads run, never
+   the order of a sum (engine/schedule.c), so any values give the same bytes. */
 typedef struct {
-    double overlap_work, min_team_work, solo_work;
-} myl_tuning_sched;
+    /* a step whose forward products together do less runs on one thread:
+       the threads' hand-offs would cost more than the second core gives */
+    double min_team_work;
+    /* a layer whose products do less runs them on one thread inside a step
+       (its operands sit half in the other core's cache) */
+    double solo_work;
+    /* layers after the first that each do less run on one thread while
+       another gathers the next minibatch; a layer 1 that does more, with
+       such layers after it, is shared by unit pairs (the "pair" table) */
+    double overlap_work;
+    /* element-wise work (masks, activation backward, checkpoint copies) on
+       fewer elements stays on one thread: entering a parallel region costs
+       microseconds */
+    double min_team_elements;
+} myl_sched_tuning;
 
 typedef struct {
     char name[32];                     /* "zen5", "intel-avx512", "tuned", ... */
     myl_isa_tuning isa[MYL_ISA_COUNT]; /* by myl_kernels.id */
-    myl_tuning_sched sched;
+    myl_sched_tuning sched;           /* the training schedules' thresholds */
 } myl_tuning;
 
 /* A product's resolved choices: the variant and blocks of one class. */

@@ -161,3 +161,28 @@ TEST(train_schedule_of_the_readme_nets)
         myelin_net_free(net);
     }
 }
+
+/* The thresholds in force are the tuning record's (engine/tuning.c): a
+   record whose thresholds put every step on the team makes the small net's
+   two-thread run take the team table, with the same bytes as under the
+   built-in record. */
+TEST(train_schedule_thresholds_come_from_the_tuning_record)
+{
+    const schedule_case *c = &CASES[0];
+    const char *name0 = NULL, *name1 = NULL;
+    size_t n0 = 0, n1 = 0;
+    float *p0 = train_under(c->desc, c->opt, 2, NULL, &name0, &n0);
+    myl_tuning t = *myl_tuning_active();
+    t.sched = TUNINGS[1];
+    myl_tuning_use(&t, "test: every step on the team");
+    float *p1 = train_under(c->desc, c->opt, 2, NULL, &name1, &n1);
+    myl_tuning_use(NULL, NULL);
+    if (p0 && p1) {
+        CHECK(name1 && !strcmp(name1, c->two[1]), "under the record: schedule %s, want %s", name1 ? name1 : "?",
+              c->two[1]);
+        CHECK(name0 && name1 && strcmp(name0, name1), "the record changed no choice (%s)", name0 ? name0 : "?");
+        CHECK(n0 == n1 && !memcmp(p0, p1, n0 * sizeof(float)), "other bytes under the record");
+    }
+    free(p0);
+    free(p1);
+}
