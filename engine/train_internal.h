@@ -75,8 +75,8 @@ void myl_ws_free(train_ws *ws);
 /* ---- train_layers.c */
 double myl_now(void);
 /* Every product of a training step: myl_gemm, or the BF16 GEMM when
-   ws->bf16 (softmax then applied to the rows after it: BF16 does not fuse
-   it). */
+   ws->bf16 (sigmoid, tanh and softmax then applied to the rows after it:
+   the BF16 epilogue does not fuse them). */
 int myl_train_gemm(const train_ws *ws, int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,
                    size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc, const float *bias,
                    int act, float slope);

@@ -42,12 +42,19 @@ int myl_train_gemm(const train_ws *ws, int ta, int tb, size_t m, size_t n, size_
 {
     if (!ws->bf16)
         return myl_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, slope);
-    const int sm = act == MYL_ACT_SOFTMAX;
-    int st = myl_gemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, sm ? MYL_ACT_LINEAR : act,
+    /* the BF16 epilogue does ReLU and leaky ReLU; the other activations run
+       after it on the finished rows, in FP32, each element or row on its own:
+       the same bytes for any split */
+    const int fused = act == MYL_ACT_LINEAR || act == MYL_ACT_RELU || act == MYL_ACT_LEAKY_RELU;
+    int st = myl_gemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, fused ? act : MYL_ACT_LINEAR,
                            slope);
-    if (!st && sm) /* whole rows, each on its own: the same bytes for any split */
-        for (size_t i = 0; i < m; i++)
-            ws->k->softmax(n, c + i * ldc, c + i * ldc);
+    if (!st && !fused)
+        for (size_t i = 0; i < m; i++) {
+            if (act == MYL_ACT_SOFTMAX)
+                ws->k->softmax(n, c + i * ldc, c + i * ldc);
+            else
+                ws->k->vact(act, slope, n, c + i * ldc, c + i * ldc);
+        }
     return st;
 }
 
