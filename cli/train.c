@@ -379,8 +379,9 @@ int cmd_train(int argc, char **argv)
             printf(", %zu validation", va.rows);
         if (have_test)
             printf(", %zu test", te.rows);
-        printf("\ntraining: %s lr %g, batch %zu, %zu epochs, %d threads, %s kernels\n", opt_names[opt_i],
-               (double)to.lr, to.batch, to.epochs, myelin_num_threads(), myelin_isa());
+        printf("\ntraining: %s lr %g, batch %zu, %zu epochs, %d threads, %s kernels%s\n", opt_names[opt_i],
+               (double)to.lr, to.batch, to.epochs, myelin_num_threads(), myelin_isa(),
+               prec_i ? ", BF16 products" : "");
         fflush(stdout);
     }
 

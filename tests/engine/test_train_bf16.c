@@ -231,3 +231,17 @@ TEST(train_bf16_bad_precision_refused)
     myelin_net_free(net);
     myelin_data_free(&d);
 }
+
+/* The BF16 epilogue does ReLU and leaky ReLU only: the others are refused,
+   never dropped (myl_train_gemm applies them after the product). */
+TEST(train_bf16_gemm_refuses_unfused_activations)
+{
+    float a[4] = {1, 2, 3, 4}, b[4] = {1, 0, 0, 1}, c[4];
+    const int acts[] = {MYL_ACT_SIGMOID, MYL_ACT_TANH, MYL_ACT_SOFTMAX};
+    for (size_t i = 0; i < 3; i++)
+        CHECK(myl_gemm_bf16(0, 0, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2, NULL, acts[i], 0.0f) == MYELIN_EINVAL,
+              "activation %d: not refused", acts[i]);
+    CHECK(myl_gemm_bf16(0, 0, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2, NULL, MYL_ACT_RELU, 0.0f) == MYELIN_OK &&
+              c[0] == 1.0f && c[3] == 4.0f,
+          "ReLU: %s", myelin_last_error());
+}
