@@ -161,6 +161,7 @@ static int float_list(const char *cmd, const char *opt, const char *s, float *v,
 static const char *const loss_names[] = {"mse", "mae", "bce", "bce_logits", "ce", "softmax_ce"};
 static const char *const opt_names[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"};
 static const char *const sched_names[] = {"constant", "step", "exp"};
+static const char *const precision_names[] = {"fp32", "bf16"};
 static const char *const init_names[] = {"glorot_uniform", "glorot_normal", "he_normal",
                                          "he_uniform", "uniform", "normal"};
 static const char *const prep_names[] = {"auto", "none", "scale", "standardize"};
@@ -172,7 +173,7 @@ int cmd_train(int argc, char **argv)
     myelin_train_opts_default(&to);
     cli_machine m = {0, NULL, 0};
     cli_data_opts dopt = {NULL, "auto", NULL, 0};
-    const char *data = NULL, *test = NULL, *layers = NULL, *loss = NULL, *opt = "sgd", *sched = "constant";
+    const char *data = NULL, *test = NULL, *layers = NULL, *loss = NULL, *opt = "sgd", *sched = "constant", *precision = "fp32";
     const char *init = NULL, *init_scale = NULL, *bias_init = NULL, *dropout = NULL, *in_dropout = NULL;
     const char *dropconnect = NULL, *lr_mult = NULL, *save = NULL, *history = NULL, *prep = "auto";
     long seed = 1;
@@ -215,6 +216,7 @@ int cmd_train(int argc, char **argv)
         {"dropout", OPT_STR, &dropout, "P", "drop each input of the layers after the first (inverted dropout)"},
         {"input-dropout", OPT_STR, &in_dropout, "P", "drop each input of the first layer"},
         {"dropconnect", OPT_STR, &dropconnect, "P[,P...]", "drop each weight while training"},
+        {"precision", OPT_STR, &precision, "P", "products: fp32, or bf16 (BF16 GEMM, FP32 accumulation and weights)"},
         {"epochs", OPT_SIZE, &to.epochs, "N", "passes over the training rows"},
         {"batch", OPT_SIZE, &to.batch, "N", "minibatch size (>= rows: full batch)"},
         {"no-shuffle", OPT_FLAG, &no_shuffle, NULL, "keep the order of the rows"},
@@ -236,8 +238,9 @@ int cmd_train(int argc, char **argv)
     if (rc)
         return rc == 1 ? 0 : rc;
 
-    int loss_i = -1, opt_i, sched_i, init_i = -1, prep_i;
+    int loss_i = -1, opt_i, sched_i, init_i = -1, prep_i, prec_i;
     if (cli_choice(cmd, "opt", opt, opt_names, 6, &opt_i) || cli_choice(cmd, "schedule", sched, sched_names, 3, &sched_i) ||
+        cli_choice(cmd, "precision", precision, precision_names, 2, &prec_i) ||
         (loss && cli_choice(cmd, "loss", loss, loss_names, 6, &loss_i)) ||
         (init && cli_choice(cmd, "init", init, init_names, 6, &init_i)) ||
         cli_choice(cmd, "prep", prep, prep_names, 4, &prep_i))
@@ -258,6 +261,7 @@ int cmd_train(int argc, char **argv)
         return 1;
     to.opt = (myelin_optimizer)opt_i;
     to.schedule = (myelin_schedule)sched_i;
+    to.precision = (myelin_precision)prec_i;
     to.shuffle = !no_shuffle;
     to.seed = (uint64_t)seed;
     to.profile = profile;
@@ -375,8 +379,9 @@ int cmd_train(int argc, char **argv)
             printf(", %zu validation", va.rows);
         if (have_test)
             printf(", %zu test", te.rows);
-        printf("\ntraining: %s lr %g, batch %zu, %zu epochs, %d threads, %s kernels\n", opt_names[opt_i],
-               (double)to.lr, to.batch, to.epochs, myelin_num_threads(), myelin_isa());
+        printf("\ntraining: %s lr %g, batch %zu, %zu epochs, %d threads, %s kernels%s\n", opt_names[opt_i],
+               (double)to.lr, to.batch, to.epochs, myelin_num_threads(), myelin_isa(),
+               prec_i ? ", BF16 products" : "");
         fflush(stdout);
     }
 

@@ -10,8 +10,10 @@ int myl_gemm_bf16(int ta, int tb, size_t m, size_t n, size_t k, float alpha, con
 {
     if (m == 0 || n == 0)
         return MYELIN_OK;
-    if (act == MYL_ACT_SOFTMAX) /* the BF16 tables have no softmax row kernel */
-        return myl_fail(MYELIN_EINVAL, "myl_gemm_bf16: softmax is not fused into the BF16 GEMM");
+    /* the BF16 kernels' epilogues do ReLU and leaky ReLU only (no sigmoid,
+       tanh or softmax row kernel): the others are the caller's to apply */
+    if (act != MYL_ACT_LINEAR && act != MYL_ACT_RELU && act != MYL_ACT_LEAKY_RELU)
+        return myl_fail(MYELIN_EINVAL, "myl_gemm_bf16: activation %d is not fused into the BF16 GEMM", act);
     const myl_kernels *kt;
     int st = myl_bf16_kernels_get(&kt);
     if (st)

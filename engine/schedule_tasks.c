@@ -140,14 +140,14 @@ static void half_forward(step_ctx *c, int h)
     /* the converting thread's copy stays in its core's cache */
     if (c->bytes && (h == 0 || ws->sched->next == MYL_NEXT_BYTES))
         myl_convert_batch(net, ws->raw, c->r, h ? ws->x1 : ws->x0);
-    int st = myl_gemm(0, 0, c->r, ld, fin, 1.0f, x_of(c, h), fin, w, ld, 0.0f, ws->y[0] + col0, n, net->b[0] + col0,
+    int st = myl_train_gemm(ws, 0, 0, c->r, ld, fin, 1.0f, x_of(c, h), fin, w, ld, 0.0f, ws->y[0] + col0, n, net->b[0] + col0,
                       myl_layer_fwd_act(net, 0), ws->slope);
     if (pr && h == 0) {
         myl_lap(ws, &pr->layer[0].fwd_gemm);
         pr->layer[0].flops_fwd += 2.0 * (double)c->r * (double)n * (double)fin;
     }
     if (!st && ws->q_ready)
-        st = myl_gemm(0, 0, c->r, n1, ld, 1.0f, ws->y[0] + col0, n, net->w[1] + col0 * n1, n1, 0.0f, ws->q[h], n1,
+        st = myl_train_gemm(ws, 0, 0, c->r, n1, ld, 1.0f, ws->y[0] + col0, n, net->w[1] + col0 * n1, n1, 0.0f, ws->q[h], n1,
                       NULL, MYL_ACT_LINEAR, 0.0f);
     if (pr && h == 0 && ws->q_ready) /* the flops: myl_forward_layers */
         myl_lap(ws, &pr->layer[1].fwd_gemm);
@@ -165,7 +165,7 @@ static void half_update(step_ctx *c, int h)
     const size_t fin = net->fan_in[0], n = net->spec[0].units;
     size_t ld, col0;
     float *w = myl_params_block(net, h, &ld, &col0);
-    int st = myl_gemm(1, 0, fin, ld, c->r, -lr, x_of(c, h), fin, ws->g[0] + col0, n, 1.0f - lr * c->o->l2, w, ld,
+    int st = myl_train_gemm(ws, 1, 0, fin, ld, c->r, -lr, x_of(c, h), fin, ws->g[0] + col0, n, 1.0f - lr * c->o->l2, w, ld,
                       NULL, MYL_ACT_LINEAR, 0.0f);
     if (st)
         c->th[h].bst = st;
@@ -224,9 +224,9 @@ static int layer1_share(const train_ws *V, const update_plan *plan, float l2, si
     const size_t n0 = net->spec[0].units, n1 = net->spec[1].units, m = hi - lo;
     const float lr = plan->lr[1];
     float *w = net->w[1] + lo * n1, *g0 = V->g[0] + lo;
-    int st = myl_gemm(0, 1, r, m, n1, 1.0f, V->g[1], n1, w, n1, 0.0f, g0, n0, NULL, MYL_ACT_LINEAR, 0.0f);
+    int st = myl_train_gemm(V, 0, 1, r, m, n1, 1.0f, V->g[1], n1, w, n1, 0.0f, g0, n0, NULL, MYL_ACT_LINEAR, 0.0f);
     if (!st && lr != 0.0f) {
-        st = myl_gemm(1, 0, m, n1, r, -lr, V->y[0] + lo, n0, V->g[1], n1, 1.0f - lr * l2, w, n1, NULL,
+        st = myl_train_gemm(V, 1, 0, m, n1, r, -lr, V->y[0] + lo, n0, V->g[1], n1, 1.0f - lr * l2, w, n1, NULL,
                       MYL_ACT_LINEAR, 0.0f);
         myl_sgd_bias(r, n1, n1, lr, V->g[1], net->b[1]);
     }
@@ -259,7 +259,7 @@ static void pair_backward(step_ctx *c, int h)
         pr->layer[1].flops_bwd += 4.0 * (double)c->r * (double)n1 * (double)n;
     }
     if (!st && lr != 0.0f) {
-        st = myl_gemm(1, 0, fin, ld, c->r, -lr, x_of(c, h), fin, ws->g[0] + col0, n, 1.0f - lr * c->o->l2, w, ld,
+        st = myl_train_gemm(ws, 1, 0, fin, ld, c->r, -lr, x_of(c, h), fin, ws->g[0] + col0, n, 1.0f - lr * c->o->l2, w, ld,
                       NULL, MYL_ACT_LINEAR, 0.0f);
         myl_sgd_bias(c->r, ld, n, lr, ws->g[0] + col0, net->b[0] + col0);
     }

@@ -70,6 +70,8 @@ static int check_opts(const myelin_train_opts *o)
         BAD("train options: epochs is 0");
     if (o->batch == 0)
         BAD("train options: batch is 0");
+    if ((unsigned)o->precision > MYELIN_PRECISION_BF16)
+        BAD("train options: precision %d is not a myelin_precision (FP32 0, BF16 1)", (int)o->precision);
 #undef BAD
     return MYELIN_OK;
 }
@@ -287,9 +289,15 @@ int myelin_train(myelin_net *net, const myelin_dataset *train, const myelin_trai
     if ((st = myl_kernels_get(&k)))
         return st;
     const size_t batch = opts->batch < train->rows ? opts->batch : train->rows;
+    if (opts->precision == MYELIN_PRECISION_BF16) { /* refused here, not mid-step */
+        const myl_kernels *kb;
+        if ((st = myl_bf16_kernels_get(&kb)))
+            return st;
+    }
     train_ws *ws = cached_ws(net, k, batch, train->rows, opts, &st);
     if (!ws)
         return st;
+    ws->bf16 = opts->precision == MYELIN_PRECISION_BF16;
     if (opts->profile) {
         memset(&net->profile, 0, sizeof net->profile);
         net->profile.n_layers = net->n_layers;

@@ -51,6 +51,7 @@ typedef struct {
     /* what a step uses */
     uint64_t seed;
     int masks;                       /* apply dropout and DropConnect                   */
+    int bf16;                        /* products in BF16 (myl_train_gemm)               */
     myelin_profile *prof;            /* NULL when not profiling                          */
     double mark;
 } train_ws;
@@ -73,6 +74,12 @@ void myl_ws_free(train_ws *ws);
 
 /* ---- train_layers.c */
 double myl_now(void);
+/* Every product of a training step: myl_gemm, or the BF16 GEMM when
+   ws->bf16 (sigmoid, tanh and softmax then applied to the rows after it:
+   the BF16 epilogue does not fuse them). */
+int myl_train_gemm(const train_ws *ws, int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,
+                   size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc, const float *bias,
+                   int act, float slope);
 /* Adds the time since the last lap to *field (profiling only). */
 static inline void myl_lap(train_ws *ws, double *field)
 {

@@ -1,5 +1,6 @@
 /* A layer's passes in a training step: forward, the loss, backward with
-   the update, and the penalty. Every product goes through myl_gemm, which
+   the update, and the penalty. Every product goes through myl_train_gemm
+   (myl_gemm, or its BF16 table in mixed precision), which
    splits M and N over the threads, never K, and the element-wise work is
    split statically by element: every value is computed by the same
    operations in the same order whatever the thread count. Sums across rows
@@ -35,12 +36,34 @@ static int solo_layer(size_t r, size_t n, size_t fin)
     return layer_work(r, n, fin) < myl_sched_tuning_get().solo_work;
 }
 
-static int layer_gemm(int solo, int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,
+int myl_train_gemm(const train_ws *ws, int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,
+                   size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc, const float *bias,
+                   int act, float slope)
+{
+    if (!ws->bf16)
+        return myl_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, slope);
+    /* the BF16 epilogue does ReLU and leaky ReLU; the other activations run
+       after it on the finished rows, in FP32, each element or row on its own:
+       the same bytes for any split */
+    const int fused = act == MYL_ACT_LINEAR || act == MYL_ACT_RELU || act == MYL_ACT_LEAKY_RELU;
+    int st = myl_gemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, fused ? act : MYL_ACT_LINEAR,
+                           slope);
+    if (!st && !fused)
+        for (size_t i = 0; i < m; i++) {
+            if (act == MYL_ACT_SOFTMAX)
+                ws->k->softmax(n, c + i * ldc, c + i * ldc);
+            else
+                ws->k->vact(act, slope, n, c + i * ldc, c + i * ldc);
+        }
+    return st;
+}
+
+static int layer_gemm(const train_ws *ws, int solo, int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,
                       size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc, const float *bias,
                       int act, float slope)
 {
     const int old = solo ? myl_cap_threads(1) : 0;
-    int st = myl_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, slope);
+    int st = myl_train_gemm(ws, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, slope);
     if (solo)
         myl_cap_threads(old);
     return st;
@@ -110,16 +133,16 @@ int myl_forward_layers(train_ws *ws, size_t r, uint64_t step, size_t lo, size_t 
         if (l == 1 && ws->k1) { /* see k1 in ws_alloc */
             const size_t k1 = ws->k1;
             if (!ws->q_ready)
-                gst = layer_gemm(solo, 0, 0, r, n, k1, 1.0f, in, fin, w, n, 0.0f, ws->q[0], n, NULL, MYL_ACT_LINEAR,
+                gst = layer_gemm(ws, solo, 0, 0, r, n, k1, 1.0f, in, fin, w, n, 0.0f, ws->q[0], n, NULL, MYL_ACT_LINEAR,
                                  0.0f);
             if (!gst && !ws->q_ready)
-                gst = layer_gemm(solo, 0, 0, r, n, fin - k1, 1.0f, in + k1, fin, w + k1 * n, n, 0.0f, ws->q[1], n,
+                gst = layer_gemm(ws, solo, 0, 0, r, n, fin - k1, 1.0f, in + k1, fin, w + k1 * n, n, 0.0f, ws->q[1], n,
                                  NULL, MYL_ACT_LINEAR, 0.0f);
             if (!gst)
                 sum_parts(ws->k, r * n, n, ws->q[0], ws->q[1], net->b[l], myl_layer_fwd_act(net, l), ws->slope,
                           ws->y[l]);
         } else
-            gst = layer_gemm(solo, 0, 0, r, n, fin, 1.0f, in, fin, w, n, 0.0f, ws->y[l], n, net->b[l],
+            gst = layer_gemm(ws, solo, 0, 0, r, n, fin, 1.0f, in, fin, w, n, 0.0f, ws->y[l], n, net->b[l],
                              myl_layer_fwd_act(net, l), ws->slope);
         if (gst)
             return gst;
@@ -219,7 +242,7 @@ int myl_backward_layers(train_ws *ws, size_t r, uint64_t step, const update_plan
         /* 1. the input gradient, through the weights used in the forward pass
               and before they change */
         if (l > 0) {
-            if ((gst = layer_gemm(solo, 0, 1, r, fin, n, 1.0f, g, n, w, n, 0.0f, ws->g[l - 1], fin, NULL,
+            if ((gst = layer_gemm(ws, solo, 0, 1, r, fin, n, 1.0f, g, n, w, n, 0.0f, ws->g[l - 1], fin, NULL,
                                   MYL_ACT_LINEAR, 0.0f)))
                 return gst;
             if (lp) {
@@ -231,7 +254,7 @@ int myl_backward_layers(train_ws *ws, size_t r, uint64_t step, const update_plan
         float lr = plan ? plan->lr[l] : 0.0f;
         if (plan && ws->fast[l]) {
             if (lr != 0.0f) {
-                if ((gst = layer_gemm(solo, 1, 0, fin, n, r, -lr, in, fin, g, n, 1.0f - lr * l2, net->w[l], n,
+                if ((gst = layer_gemm(ws, solo, 1, 0, fin, n, r, -lr, in, fin, g, n, 1.0f - lr * l2, net->w[l], n,
                                       NULL, MYL_ACT_LINEAR, 0.0f)))
                     return gst;
                 if (lp) {
@@ -243,7 +266,7 @@ int myl_backward_layers(train_ws *ws, size_t r, uint64_t step, const update_plan
                     myl_lap(ws, &lp->update);
             }
         } else if (!plan || lr != 0.0f) {
-            if ((gst = layer_gemm(solo, 1, 0, fin, n, r, 1.0f, in, fin, g, n, 0.0f, ws->dw[l], n, NULL,
+            if ((gst = layer_gemm(ws, solo, 1, 0, fin, n, r, 1.0f, in, fin, g, n, 0.0f, ws->dw[l], n, NULL,
                                   MYL_ACT_LINEAR, 0.0f)))
                 return gst;
             if (lp) {

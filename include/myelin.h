@@ -272,6 +272,14 @@ typedef enum {
 
 typedef enum { MYELIN_SCHED_CONSTANT = 0, MYELIN_SCHED_STEP, MYELIN_SCHED_EXP } myelin_schedule;
 
+/* The arithmetic of training's products. BF16: every layer product of a
+   step (forward, dW, dX) runs in the BF16 GEMM (myelin_gemm_bf16: operands
+   rounded to BF16, FP32 accumulation and output); activations, losses,
+   biases, gradient sums, the weights and the optimiser state stay FP32, no
+   loss scaling. Same bytes for any thread count, as FP32. Inference
+   (predict, evaluate) is FP32 either way. */
+typedef enum { MYELIN_PRECISION_FP32 = 0, MYELIN_PRECISION_BF16 } myelin_precision;
+
 typedef struct {
     size_t epoch, epochs;              /* 1-based epoch just finished                 */
     double loss, accuracy;             /* training, over the epoch                    */
@@ -313,6 +321,7 @@ typedef struct {
     myelin_epoch_fn on_epoch; void *on_epoch_user;
     myelin_batch_fn on_batch; void *on_batch_user;
     int profile;              /* 1: collect the time profile (myelin_net_profile) */
+    myelin_precision precision; /* FP32 (0, the default) or BF16 products       */
 } myelin_train_opts;
 
 void myelin_train_opts_default(myelin_train_opts *opts);

@@ -88,10 +88,15 @@ int myl_mpi_check_args(const myelin_net *net, const myelin_dataset *d, const mye
         BAD("train options: l1 %g and l2 %g must be finite and >= 0", (double)o->l1, (double)o->l2);
     if (o->epochs == 0 || o->batch == 0)
         BAD("train options: %s is 0", o->epochs == 0 ? "epochs" : "batch");
+    if ((unsigned)o->precision > MYELIN_PRECISION_BF16)
+        BAD("train options: precision %d is not a myelin_precision (FP32 0, BF16 1)", (int)o->precision);
 #undef BAD
     int st = myl_check_dataset(net, d, "training", 1);
     if (st)
         return st;
+    if (o->precision != MYELIN_PRECISION_FP32) /* its step is its own (train-mpi.c), FP32 only */
+        return myl_fail(MYELIN_EUNSUPPORTED, "myelin_train_mpi: BF16 training (opts->precision) is not supported in "
+                        "MPI training; train in FP32");
     if (o->val)
         return myl_fail(MYELIN_EUNSUPPORTED, "myelin_train_mpi: a validation set (opts->val) is not supported in "
                         "MPI training; evaluate after training instead");

@@ -29,6 +29,11 @@ acc=$(json_field "$T/xor.out" test_accuracy)
 "$M" train --data table3 --layers 3,4:sigmoid,1:sigmoid --loss mse --lr 2 --batch 8 --epochs 3000 --json >"$T/t3.out" 2>&1
 acc=$(json_field "$T/t3.out" test_accuracy)
 [ "$acc" = 1 ] && ok "train table3: accuracy 1" || bad "train table3: accuracy $acc" "$(tail -n 2 "$T/t3.out")"
+for p in fp32 bf16; do # products in BF16 (FP32 accumulation and weights): the same goal
+    "$M" train --data xor --layers 2,8:tanh,1:sigmoid --lr 0.5 --batch 4 --epochs 500 --precision $p --json >"$T/xp.out" 2>&1
+    acc=$(json_field "$T/xp.out" test_accuracy)
+    [ "$acc" = 1 ] && ok "train xor --precision $p: accuracy 1" || bad "train xor --precision $p: accuracy $acc" "$(tail -n 2 "$T/xp.out")"
+done
 
 # --- save, eval, predict on xor ------------------------------------------
 out=$("$M" eval --model "$T/xor.myl" --data xor --json 2>&1)
@@ -163,6 +168,8 @@ expect_fail "3 classes on 1 output" "1 output, the training data 3 classes" \
 expect_fail "unknown option" "unknown option --lrate" "$M" train --data xor --lrate 0.1
 expect_fail "bad number" "--lr: \"fast\" is not a finite number" "$M" train --data xor --lr fast
 expect_fail "bad choice" "--opt: unknown value \"adamw\"" "$M" train --data xor --opt adamw
+expect_fail "bad precision" "--precision: unknown value \"fp16\" \(one of: fp32, bf16\)" \
+    "$M" train --data xor --precision fp16
 expect_fail "unknown data set" "unknown set \"cifar\"" "$M" train --data cifar
 expect_fail "bad layer description" "--layers" "$M" train --data xor --layers 2,3:relux,1:sigmoid
 expect_fail "unknown command" "unknown command" "$M" fit

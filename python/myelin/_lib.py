@@ -143,7 +143,8 @@ class TrainOpts(ctypes.Structure):
                 ("eps", f32), ("schedule", i32), ("decay", f32), ("decay_epochs", sz), ("layer_decay", f32),
                 ("l1", f32), ("l2", f32), ("epochs", sz), ("batch", sz), ("shuffle", i32),
                 ("seed", ctypes.c_uint64), ("val", ctypes.POINTER(Dataset)), ("on_epoch", EPOCH_FN),
-                ("on_epoch_user", vp), ("on_batch", BATCH_FN), ("on_batch_user", vp), ("profile", i32)]
+                ("on_epoch_user", vp), ("on_batch", BATCH_FN), ("on_batch_user", vp), ("profile", i32),
+                ("precision", i32)]
 
 
 MAX_LAYERS = 64
@@ -232,6 +233,7 @@ LOSSES = ("mse", "mae", "bce", "bce_logits", "ce", "softmax_ce")
 INITS = ("glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "uniform", "normal")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 SCHEDULES = ("constant", "step", "exp")
+PRECISIONS = ("fp32", "bf16")
 
 
 def enum(kind, names, value):

@@ -261,7 +261,7 @@ class Net:
     def fit(self, X, y, epochs=None, batch_size=None, optimizer="sgd", lr=None, momentum=None, beta1=None,
             beta2=None, rho=None, eps=None, schedule="constant", decay=None, decay_epochs=None, layer_decay=None,
             l1=None, l2=None, shuffle=True, seed=None, validation_data=None, validation_split=0.0, prep="auto",
-            callback=None, batch_callback=None, profile=False, verbose=0, **layer_opts):
+            callback=None, batch_callback=None, profile=False, verbose=0, precision="fp32", **layer_opts):
         """Trains in place; returns the history (a list of one dict per epoch).
 
         X: rows x inputs, uint8 or float32 used in place (other numbers are
@@ -279,6 +279,8 @@ class Net:
         Ctrl-C stops after the current minibatch and raises KeyboardInterrupt,
         the net holding the weights of the last finished step. verbose=1: a
         progress bar when stderr is a terminal; verbose=2: one line per epoch.
+        precision: "fp32", or "bf16" (every layer product in BF16 with FP32
+        accumulation; weights, optimiser state and activations stay FP32).
         Per-layer options (dropout=, input_dropout=, dropconnect=, lr_mult=, ...)
         rebuild the net's layers around the same weights first.
         """
@@ -295,6 +297,7 @@ class Net:
         C.myelin_train_opts_default(ctypes.byref(o))
         o.opt = _lib.enum("optimizer", _lib.OPTIMIZERS, optimizer)
         o.schedule = _lib.enum("schedule", _lib.SCHEDULES, schedule)
+        o.precision = _lib.enum("precision", _lib.PRECISIONS, precision)
         for name, v in (("lr", lr), ("momentum", momentum), ("beta1", beta1), ("beta2", beta2), ("rho", rho),
                         ("eps", eps), ("decay", decay), ("layer_decay", layer_decay), ("l1", l1), ("l2", l2)):
             if v is not None:
