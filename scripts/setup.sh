@@ -19,6 +19,8 @@ else
     # The benchmark binary is smoke-tested by `make test` as well; the BLAS
     # library is tested with netlib's testers and under NumPy.
     pkgs="$pkgs libbenchmark-dev libopenblas-dev libblas-test python3-numpy"
+    # ThreadSanitizer phase: LLVM's OpenMP runtime and its Archer tool (clang 14).
+    pkgs="$pkgs libomp-14-dev"
 fi
 
 missing=""
