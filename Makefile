@@ -223,7 +223,7 @@ tsan:
 cross-test:
 	@$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- build-aarch64/libmyelin.a build-aarch64/myelin-tests
 
-fuzz:   # libFuzzer + ASan/UBSan on the IDX, CSV, model and tuning-file readers (FUZZ_SECONDS=300 each)
+fuzz:   # libFuzzer + ASan/UBSan on the IDX, CSV, model and tuning-file readers and the training API (FUZZ_SECONDS=300 each)
 	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk fuzz
 
 bench: SETUP_ARGS = bench

@@ -234,6 +234,17 @@ int myl_output_loss(const myelin_net *net, const myl_kernels *k, size_t rows, co
             sum += row;
             right += n == 1 ? (pr[0] >= 0.5f) == (tr[0] >= 0.5f) : bp == bt;
         }
+    }
+    if (net->fuse == MYL_FUSE_SOFTMAX_CE) {
+        /* A row whose targets are all 0 (y may be anything) has no
+           cross-entropy term: NaN probabilities (NaN or +inf logits) would
+           leave its loss finite and its gradient NaN, and training would go
+           on with NaN weights. Such a batch's loss is NaN. */
+        for (size_t i = 0; i < rows * n; i++)
+            if (p[i] != p[i]) {
+                sum = NAN;
+                break;
+            }
     } else if (net->fuse == MYL_FUSE_SIGMOID_BCE) {
         /* one output: the logits are contiguous */
         k->vsigmoid(rows, out, p);

@@ -108,6 +108,22 @@ static void keep_next(train_ws *ws, int bytes)
 #undef SWAP
 }
 
+/* The weights after step `last` (0-based) had no forward pass after them
+   to check them: when that update made a weight non-finite, the weights of
+   the step before and MYELIN_ENUMERIC (why: what ended the run). */
+static int check_last_update(train_ws *ws, const myelin_dataset *d, const myelin_train_opts *o, uint64_t last,
+                             const char *why)
+{
+    myl_params_settle(ws->net);
+    if (myl_all_finite(ws->net))
+        return MYELIN_OK;
+    int st = myl_rewind_to(ws, d, o, last);
+    if (st)
+        return st;
+    return myl_fail(MYELIN_ENUMERIC, "the last update%s made a weight non-finite; training stopped with the "
+                    "weights of the step before (try a smaller learning rate)", why);
+}
+
 static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_train_opts *o, train_ws *ws)
 {
     const size_t rows = d->rows, B = ws->batch, steps_per_epoch = (rows + B - 1) / B;
@@ -167,9 +183,12 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
                 keep_next(ws, bytes);
             loss_sum += c.loss * (double)r;
             correct += c.correct;
-            if (o->on_batch && o->on_batch(first + r, rows, loss_sum / (double)(first + r), o->on_batch_user))
+            if (o->on_batch && o->on_batch(first + r, rows, loss_sum / (double)(first + r), o->on_batch_user)) {
+                if ((st = check_last_update(ws, d, o, step, " (before the batch callback stopped training)")))
+                    return st;
                 return myl_fail(MYELIN_ESTOPPED, "training stopped by the batch callback in epoch %zu after %zu of "
                                 "%zu samples", epoch, first + r, rows);
+            }
             if (pr)
                 myl_lap(ws, &pr->other);
         }
@@ -194,20 +213,15 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
             myl_lap(ws, &pr->other);
             pr->total += es.seconds;
         }
-        if (o->on_epoch && o->on_epoch(&es, o->on_epoch_user))
+        if (o->on_epoch && o->on_epoch(&es, o->on_epoch_user)) {
+            int st = check_last_update(ws, d, o, step - 1, " (before the epoch callback stopped training)");
+            if (st)
+                return st;
             return myl_fail(MYELIN_ESTOPPED, "training stopped by the epoch callback after epoch %zu of %zu", epoch,
                             o->epochs);
+        }
     }
-    /* the last update had no forward pass after it to check it */
-    myl_params_settle(net);
-    if (!myl_all_finite(net)) {
-        int st = myl_rewind_to(ws, d, o, step - 1);
-        if (st)
-            return st;
-        return myl_fail(MYELIN_ENUMERIC, "the last update made a weight non-finite; training stopped with the "
-                        "weights of the step before (try a smaller learning rate)");
-    }
-    return MYELIN_OK;
+    return check_last_update(ws, d, o, step - 1, "");
 }
 
 /* The workspace of a net's last training run stays with the net (freed by

@@ -295,7 +295,8 @@ typedef struct {
 } myelin_epoch_stats;
 
 /* Return non-zero to stop training (myelin_train then returns MYELIN_ESTOPPED
-   with the weights of the last completed minibatch). */
+   with the weights of the last completed minibatch, or MYELIN_ENUMERIC with
+   those of the one before if its update made a weight non-finite). */
 typedef int (*myelin_epoch_fn)(const myelin_epoch_stats *stats, void *user);
 /* Called after each minibatch: samples done in this epoch, of total, and the
    running mean loss. Non-zero stops at once (as above). */

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Short libFuzzer runs of the IDX, CSV, model and tuning-file readers (FUZZ_SECONDS each,
+# Short libFuzzer runs of the IDX, CSV, model and tuning-file readers and of the
+# training API (FUZZ_SECONDS each,
 # default 4), after replaying fuzz/regress/<target>/* (inputs that once
 # crashed). The long run is `make fuzz`. Skipped when clang is missing.
 set -u
@@ -18,7 +19,7 @@ if ! make --no-print-directory -f fuzz/fuzz.mk FUZZ_BASE="$base" fuzz-build >bui
     echo "0 passed, 1 failed, 0 skipped"
     exit 1
 fi
-for t in idx csv model tuning; do
+for t in idx csv model tuning train; do
     bin=build-fuzz/fuzz_$t
     if compgen -G "fuzz/regress/$t/*" >/dev/null; then
         if "$bin" fuzz/regress/$t/* >build-fuzz/regress-$t.log 2>&1; then

@@ -8,6 +8,7 @@
 #include "network.h"
 #include "schedule.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,4 +158,84 @@ TEST(train_blow_up_on_and_off_checkpoints)
                 free(p[t]);
         }
     myl_sched_tuning_set(NULL);
+}
+
+/* Softmax cross-entropy with rows of y all 0 (no cross-entropy term): NaN
+   logits gave those rows a loss of 0 and a NaN gradient, so training went on
+   with NaN weights and ended with them (found by fuzz/fuzz_train.c;
+   fuzz/regress/train/). The loss of such a batch is NaN: the run stops at
+   once with the initial weights. */
+TEST(train_nan_logits_with_zero_targets)
+{
+    for (int fused_kernel = 0; fused_kernel < 2; fused_kernel++) {
+        /* 2 outputs: the kernels' fused loss; 17: the engine's row loop */
+        myelin_net *net = NULL;
+        CHECK(myelin_net_create_str(fused_kernel ? "2,2" : "2,17", MYELIN_LOSS_SOFTMAX_CE, 3, &net) == MYELIN_OK,
+              "create: %s", myelin_last_error());
+        if (!net)
+            continue;
+        const size_t nout = myelin_net_outputs(net), n = param_count(net);
+        float x[4] = {INFINITY, 1.0f, 0.5f, -0.5f}, y[2 * 17] = {0};
+        myelin_dataset d = {2, 2, x, NULL, y, nout, NULL};
+        float *before = malloc(n * sizeof(float)), *after = malloc(n * sizeof(float));
+        read_params(net, before);
+        myelin_train_opts o;
+        myelin_train_opts_default(&o);
+        o.epochs = 3;
+        const int st = myelin_train(net, &d, &o);
+        read_params(net, after);
+        CHECK(st == MYELIN_ENUMERIC, "%zu outputs: status %d (%s), want MYELIN_ENUMERIC", nout, st,
+              myelin_last_error());
+        CHECK(!memcmp(before, after, n * sizeof(float)), "%zu outputs: the weights are not the initial ones", nout);
+        double loss = 0.0;
+        CHECK(myelin_evaluate(net, &d, &loss, NULL) == MYELIN_OK && loss != loss,
+              "%zu outputs: evaluate gives loss %g, want NaN", nout, loss);
+        free(before);
+        free(after);
+        myelin_net_free(net);
+    }
+}
+
+static int stop_now(size_t done, size_t total, double loss, void *user)
+{
+    (void)done, (void)total, (void)loss, (void)user;
+    return 1;
+}
+
+static int stop_epoch(const myelin_epoch_stats *s, void *user)
+{
+    (void)s, (void)user;
+    return 1;
+}
+
+/* A callback that stops training right after an update that made a weight
+   non-finite (the loss it was computed from was finite): the run ended with
+   that weight (found by fuzz/fuzz_train.c). Like the end of a run, it is
+   MYELIN_ENUMERIC with the weights of the step before. */
+TEST(train_stop_after_overflowing_update)
+{
+    for (int by_epoch = 0; by_epoch < 2; by_epoch++) {
+        myelin_net *net = NULL;
+        CHECK(myelin_net_create_str("1,1", MYELIN_LOSS_MSE, 5, &net) == MYELIN_OK, "create: %s", myelin_last_error());
+        if (!net)
+            continue;
+        float x[1] = {1e15f}, y[1] = {0.0f}, before[2], after[2];
+        myelin_dataset d = {1, 1, x, NULL, y, 1, NULL};
+        read_params(net, before);
+        myelin_train_opts o;
+        myelin_train_opts_default(&o);
+        o.lr = 1e10f; /* w -= 1e10 * 1e15 * (w * 1e15): overflows, the loss (1e29) does not */
+        o.epochs = 2;
+        if (by_epoch)
+            o.on_epoch = stop_epoch;
+        else
+            o.on_batch = stop_now;
+        const int st = myelin_train(net, &d, &o);
+        read_params(net, after);
+        CHECK(st == MYELIN_ENUMERIC, "%s callback: status %d (%s), want MYELIN_ENUMERIC",
+              by_epoch ? "epoch" : "batch", st, myelin_last_error());
+        CHECK(!memcmp(before, after, sizeof before), "%s callback: the weights are not the initial ones (%g %g)",
+              by_epoch ? "epoch" : "batch", (double)after[0], (double)after[1]);
+        myelin_net_free(net);
+    }
 }
