@@ -223,7 +223,7 @@ TEST_ISA(loss_softmax_ce_dense_rows)
             const size_t rows = rows_l[ri], n = cols_l[ci];
             for (size_t i = 0; i < rows; i++)
                 for (size_t j = 0; j < n; j++) {
-                    z[i * n + j] = (float)(((i * 7 + j * 13) % 23) - 11) * 0.37f;
+                    z[i * n + j] = (float)((int)((i * 7 + j * 13) % 23) - 11) * 0.37f;
                     t[i * n + j] = j == (i * 5) % n ? 1.0f : 0.0f;
                 }
             float loss = NAN;
