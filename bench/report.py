@@ -20,6 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import py_report  # noqa: E402
+import tuning_report  # noqa: E402
 
 IMPL_NAMES = {
     "myelin-avx512": "Myelin avx512", "myelin-avx2": "Myelin avx2", "myelin-scalar": "Myelin scalar",
@@ -836,6 +837,9 @@ def generate(out):
     head += headline(run)
     head += ("\nSpeed-up = Myelin's figure over the peer's (> 1: Myelin faster; for seconds, the peer's time over "
              "Myelin's). Myelin runs its default path (%s).\n" % run.myelin)
+    for t, n, g in tuning_report.summary(run, tuning_report.load(out, load_gbench, merge_rounds, goodness), geomean):
+        head += "Tuned record (`myelin tune`, this run) ÷ built-in, %d thread%s: %s geomean over %d GEMM shapes.\n" % (
+            t, "s" if t > 1 else "", fmt_ratio(g), n)
     parts = [
         "# Myelin benchmark report\n",
         "%s on %s, `%s` (level %s: min time %s s per case, median over %s rounds, each library in its own process "
@@ -846,6 +850,7 @@ def generate(out):
         machine_section(run),
         gemm_squares_section(run),
         gemm_nn_section(run),
+        tuning_report.section(run, fmt, fmt_ratio, geomean, table, nn_shapes, load_gbench, merge_rounds, goodness),
         bf16_section(run),
         act_section(run),
         fused_section(run),

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Myelin's benchmark driver (what `make bench` runs).
 
-Runs the Google Benchmark suite (build/bench/myelin-bench) one process per
+Runs `myelin tune` (the tuning file goes to the results directory), then the
+Google Benchmark suite (build/bench/myelin-bench) one process per
 library and thread count, since two thread pools in one process spin against
-each other; then the Fashion-MNIST end-to-end runs of Myelin (bench/fmnist.c,
+each other, and Myelin's GEMM rows under the built-in and the tuned record
+(bench/tuning_report.py); then the Fashion-MNIST end-to-end runs of Myelin (bench/fmnist.c,
 the `myelin` tool and the Python package), PyTorch, NumPy and scikit-learn,
 each in its own process, and myelin.sgemm against numpy.matmul from Python;
 then bench/report.py. Writes
@@ -264,6 +266,46 @@ def run_pysgemm(raw, status):
         log("  %-44s %6.1f s %s" % (tag, time.time() - t0, "ok" if ok else "FAILED " + err.strip()[-200:]))
 
 
+# `make bench` tunes first (issue 20): seconds `myelin tune` may take per level.
+TUNE_SECONDS = {"quick": 30, "default": 60, "full": 60}
+
+
+def run_tune(build, out, level, status):
+    """Runs `myelin tune --output <out>/tuning.txt`; returns {record: MYELIN_TUNING value}
+    or None. The built-in record is forced by naming a file that does not exist (the
+    library then uses its built-in record), so a stale ~/.cache file never stands in
+    for it; the tuner itself runs under the built-in record too."""
+    tdir = os.path.join(out, "raw", "tuning")
+    os.makedirs(tdir, exist_ok=True)
+    tfile = os.path.join(out, "tuning.txt")
+    records = {"builtin": os.path.join(tdir, "no-tuning-file"), "tuned": tfile}
+    myelin = os.path.join(build, "myelin")
+    env = dict(os.environ, MYELIN_TUNING=records["builtin"])
+    env.pop("MYELIN_ISA", None)
+    env.pop("MYELIN_NUM_THREADS", None)
+    cmd = [myelin, "tune", "--seconds", str(TUNE_SECONDS[level]), "--output", tfile]
+    t0 = time.time()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TUNE_SECONDS[level] + 300)
+        rc, err = p.returncode, p.stderr
+    except (OSError, subprocess.TimeoutExpired) as e:
+        rc, err = "failed", str(e)
+    dt = time.time() - t0
+    with open(os.path.join(tdir, "tune.json"), "w") as f:
+        json.dump({"command": "myelin tune --seconds %d --output tuning.txt" % TUNE_SECONDS[level],
+                   "seconds": round(dt, 1), "exit": rc, "stderr": err[-500:]}, f, indent=1)
+    log("  %-44s %6.1f s %s" % ("myelin tune", dt, "ok" if rc == 0 else "FAILED " + err.strip()[-200:]))
+    if rc != 0:
+        status["myelin tune"] = "exit %s: %s" % (rc, err.strip()[-300:])
+        return None
+    for rec, path in records.items():
+        show = subprocess.run([myelin, "tune", "--show"], capture_output=True, text=True,
+                              env=dict(env, MYELIN_TUNING=path)).stdout
+        with open(os.path.join(tdir, "record-%s.txt" % rec), "w") as f:
+            f.write(show)
+    return records
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--level", choices=sorted(LEVELS), default="default")
@@ -313,6 +355,11 @@ def main(argv=None):
     groups = [(t, f, i) for t in (1, 2) for f, i in list_groups(binary, a.level, t)
               if not a.only or re.search(a.only, f + "/" + i)]
     info["wait_policy_both"] = sorted(OPENMP_LIBS)
+    # The tuned record against the built-in one: Myelin's default path only (the one tuned).
+    tuned_impl = "myelin-" + info.get("myelin_isa_default", "")
+    records = None
+    if any(i == tuned_impl for _, f, i in groups if f == "gemm") or (a.only and re.search(a.only, "tuning")):
+        records = run_tune(build, out, a.level, status)
     for rnd in range(lv["reps"]):
         log("  round %d of %d" % (rnd + 1, lv["reps"]))
         for t, family, impl in groups:
@@ -325,6 +372,24 @@ def main(argv=None):
                 if rc != 0:
                     status["%s round %d" % (tag, rnd + 1)] = "exit %s" % rc
                 log("    %-42s %6.1f s%s" % (tag, dt, "" if rc == 0 else "  FAILED (%s)" % rc))
+
+    # The tuned record against the built-in one, at least 3 rounds (QUICK has 1),
+    # both records in every round, their order alternating.
+    for rnd in range(max(lv["reps"], 3) if records else 0):
+        log("  tuning round %d" % (rnd + 1))
+        for t, rec, policy in [(t, r, p) for t in (1, 2) for p in policies(tuned_impl, t)
+                               for r in (("builtin", "tuned") if rnd % 2 == 0 else ("tuned", "builtin"))]:
+            env_r = dict(bench_env(tuned_impl, t, policy), MYELIN_TUNING=records[rec])
+            peak = max(peaks.get("t%d/ymm" % t, 0), peaks.get("t%d/zmm" % t, 0))
+            tag = "gemm-%s-t%d%s-%s" % (tuned_impl, t, "-passive" if policy == "PASSIVE" else "", rec)
+            # QUICK's shapes lack batch 32 and 256: these runs take the default level's 27.
+            rc, dt = run_bench(binary, "default" if a.level == "quick" else a.level, t,
+                               "^gemm/%s/t%d/" % (tuned_impl, t),
+                               os.path.join(raw, "tuning", "%s-r%d.json" % (tag, rnd + 1)), lv["min_time"], 1, peak,
+                               env_r)
+            if rc != 0:
+                status["%s round %d" % (tag, rnd + 1)] = "exit %s" % rc
+            log("    %-42s %6.1f s%s" % (tag, dt, "" if rc == 0 else "  FAILED (%s)" % rc))
 
     # 3. End to end on Fashion-MNIST: Myelin, NumPy, PyTorch, each in its own process.
     if not a.no_e2e:

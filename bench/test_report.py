@@ -206,6 +206,53 @@ def test_python_rows(tmp):
           "| 4x4x4 µs per call | 2 | 1.80 | 1.00 | 1.80x the cost |" in sec, sec[-800:])
 
 
+def test_tuning(tmp):
+    """The tuning section: built-in and tuned side by side, their ratio and geomean, both
+    records named; the duplicate rows under raw/tuning/ stay out of the main tables."""
+    out = os.path.join(tmp, "tuning")
+    raw = os.path.join(out, "raw")
+    td = os.path.join(raw, "tuning")
+    os.makedirs(td)
+    with open(os.path.join(raw, "machine.json"), "w") as f:
+        json.dump({"hostname": "h", "date": "2026-12-07T00:00:00", "myelin_isa_default": "avx512", "status": {}}, f)
+    write_gb(os.path.join(raw, "gemm-myelin-avx512-t1-r1.json"), [gb_entry("gemm/myelin-avx512/t1/sq1024", 1, GFLOPS=150.0)])
+    with open(os.path.join(td, "tune.json"), "w") as f:
+        json.dump({"command": "myelin tune --seconds 30 --output tuning.txt", "seconds": 29.5, "exit": 0}, f)
+    with open(os.path.join(td, "record-builtin.txt"), "w") as f:
+        f.write("# built-in record zen5 (cpuid)\nmyelin-tuning 1\ncpu X\navx512.mc 96\navx512.kc 384\n")
+    with open(os.path.join(td, "record-tuned.txt"), "w") as f:
+        f.write("# file /r/tuning.txt (its signature matches this CPU)\nmyelin-tuning 1\ncpu X\navx512.mc 192\n"
+                "avx512.kc 384\n")
+    # Two rounds per record (medians 100 and 120 on sq1024: 1.20x); 2 threads, both policies.
+    for rnd, (b, t) in enumerate(((90.0, 110.0), (110.0, 130.0), (100.0, 120.0))):
+        write_gb(os.path.join(td, "gemm-myelin-avx512-t1-builtin-r%d.json" % (rnd + 1)), [
+            gb_entry("gemm/myelin-avx512/t1/sq1024", 1, GFLOPS=b),
+            gb_entry("gemm/myelin-avx512/t1/fwd_b128_784x128", 1, GFLOPS=50.0)])
+        write_gb(os.path.join(td, "gemm-myelin-avx512-t1-tuned-r%d.json" % (rnd + 1)), [
+            gb_entry("gemm/myelin-avx512/t1/sq1024", 1, GFLOPS=t),
+            gb_entry("gemm/myelin-avx512/t1/fwd_b128_784x128", 1, GFLOPS=40.0)])
+    write_gb(os.path.join(td, "gemm-myelin-avx512-t2-builtin-r1.json"), [gb_entry("gemm/myelin-avx512/t2/sq1024", 1, GFLOPS=10.0)])
+    write_gb(os.path.join(td, "gemm-myelin-avx512-t2-passive-builtin-r1.json"), [
+        gb_entry("gemm/myelin-avx512/t2/sq1024", 1, GFLOPS=200.0)])
+    write_gb(os.path.join(td, "gemm-myelin-avx512-t2-tuned-r1.json"), [gb_entry("gemm/myelin-avx512/t2/sq1024", 1, GFLOPS=220.0)])
+    head = report.generate(out)
+    md = open(os.path.join(out, "report.md")).read()
+    sec = md.split("## Tuning record")[1].split("\n## ")[0] if "## Tuning record" in md else ""
+    check("tuning section present", bool(sec), md[:800])
+    check("tuning: medians of rounds, ratio", "| 1024³ | 100 | 120 | 1.20x |" in sec, sec)
+    check("tuning: nn shape row", "| fwd b128 784→128 | 50.0 | 40.0 | 0.80x |" in sec, sec)
+    check("tuning: geomeans", "| **squares, geomean** (1) |  |  | **1.20x** |" in sec and
+          "| **neural-net shapes, geomean** (1) |  |  | **0.80x** |" in sec, sec)
+    check("tuning: 2 threads, better policy of the built-in", "| 1024³ | 200 | 220 | 1.10x |" in sec, sec)
+    check("tuning: both records named", "built-in record zen5 (cpuid)" in sec and "file /r/tuning.txt" in sec and
+          "myelin tune --seconds 30" in sec, sec[:600])
+    check("tuning: what changed", "`avx512.mc: 96 → 192`" in sec and "avx512.kc" not in sec.split("changed")[1][:200],
+          sec[:800])
+    check("tuning: headline line", "1 thread: 0.98x geomean over 2 GEMM shapes" in head, head)
+    squares = md.split("## SGEMM: squares")[1].split("\n## ")[0]
+    check("tuning rows stay out of the main tables", "| 1024³ | 150 |" in squares, squares)
+
+
 def test_busy_reason(tmp):
     peaks = {"t1/zmm": 200.0, "t2/zmm": 400.0}
     check("idle start, the suite's own load at the end: not busy",
@@ -240,7 +287,7 @@ def test_sample(tmp):
 def main():
     tmp = tempfile.mkdtemp(prefix="myelin-report-test-")
     try:
-        for t in (test_parse, test_synthetic, test_python_rows, test_busy_reason, test_sample):
+        for t in (test_parse, test_synthetic, test_python_rows, test_tuning, test_busy_reason, test_sample):
             try:
                 t(tmp)
             except Exception:

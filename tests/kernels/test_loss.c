@@ -209,3 +209,43 @@ TEST(loss_arguments)
     CHECK(loss == 0.25f && g[0] == -0.25f && g[1] == 0.25f, "mse %g, grad %g %g", (double)loss, (double)g[0],
           (double)g[1]);
 }
+
+/* Softmax-CE on dense narrow rows (ld = cols, 2..16 classes), the form that
+   takes the path's rows-along-lanes kernel: every row count around its group
+   of 8 or 16 rows, class counts on both sides of 8; loss and gradient against
+   double, the gradient per element. */
+TEST_ISA(loss_softmax_ce_dense_rows)
+{
+    static const size_t rows_l[] = {1, 7, 8, 9, 17, 33}, cols_l[] = {2, 7, 8, 9, 10, 16};
+    float z[33 * 16], t[33 * 16], g[33 * 16];
+    for (size_t ri = 0; ri < sizeof rows_l / sizeof rows_l[0]; ri++)
+        for (size_t ci = 0; ci < sizeof cols_l / sizeof cols_l[0]; ci++) {
+            const size_t rows = rows_l[ri], n = cols_l[ci];
+            for (size_t i = 0; i < rows; i++)
+                for (size_t j = 0; j < n; j++) {
+                    z[i * n + j] = (float)((int)((i * 7 + j * 13) % 23) - 11) * 0.37f;
+                    t[i * n + j] = j == (i * 5) % n ? 1.0f : 0.0f;
+                }
+            float loss = NAN;
+            if (!CHECK(myelin_loss_eval(MYELIN_LOSS_SOFTMAX_CE, rows, n, z, n, t, n, &loss, g, n) == 0, "%s",
+                       myelin_last_error()))
+                return;
+            double ref = 0.0, worst = 0.0;
+            for (size_t i = 0; i < rows; i++) {
+                double y[16], m = -INFINITY, e = 0.0;
+                for (size_t j = 0; j < n; j++)
+                    m = fmax(m, (y[j] = z[i * n + j]));
+                for (size_t j = 0; j < n; j++)
+                    e += exp(y[j] - m);
+                ref += ref_row_loss(MYELIN_LOSS_SOFTMAX_CE, n, y, t + i * n);
+                for (size_t j = 0; j < n; j++) {
+                    const double want = (exp(y[j] - m) / e - t[i * n + j]) / (double)rows;
+                    worst = fmax(worst, fabs(g[i * n + j] - want) / (1e-7 / (double)rows + 1e-6 * fabs(want)));
+                }
+            }
+            ref /= (double)rows;
+            CHECK(fabs(loss - ref) <= 1e-6 * fabs(ref) + 1e-7, "%zux%zu: loss %.9g, want %.9g", rows, n,
+                  (double)loss, ref);
+            CHECK(worst <= 1.0, "%zux%zu: gradient off by %.2g x tol", rows, n, worst);
+        }
+}
