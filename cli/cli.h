@@ -6,6 +6,7 @@
 #include "myelin.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum { OPT_FLAG, OPT_STR, OPT_INT, OPT_SIZE, OPT_FLOAT } cli_kind;
 
@@ -52,6 +53,20 @@ int cli_open_model(const char *cmd, const char *model, const cli_machine *m, mye
 /* The set's test part, or (train_part, or a set without one: a CSV file)
    the training part. 0, or 1 after an error message. */
 int cli_load_eval_part(const char *cmd, const char *spec, int train_part, const cli_data_opts *o, myelin_data *out);
+
+/* The network of a training command line (cli/net_build.c). */
+typedef struct {
+    const char *layers, *init_scale, *bias_init, *lr_mult, *dropout, *in_dropout, *dropconnect;
+} cli_net_opts;
+extern const char *const cli_loss_names[6];
+extern const char *const cli_init_names[6];
+/* The net from the description (NULL: one hidden layer of 64 sized from d)
+   and its overrides; loss_i and init_i index the names above (-1: from the
+   output layer, as the description says); the input preprocessing *prep
+   (1 none, 2 scale, 3 standardize, 0 auto: resolved here) from d's
+   statistics. 0, or 1 after a message on stderr. */
+int cli_build_net(const char *cmd, const cli_net_opts *no, int loss_i, int init_i, const myelin_data *d,
+                  uint64_t seed, int *prep, myelin_net **out);
 
 /* The net's input width and outputs against the data's columns and classes. */
 int cli_check_fit(const char *cmd, const myelin_net *net, const myelin_data *d, const char *what);

@@ -137,33 +137,9 @@ static void print_profile(const myelin_net *net, const char *schedule)
            100 * sum / tot);
 }
 
-/* Parses "a" or "a,b,c" floats into v (n wanted, a single value is
-   repeated); 0 on success. */
-static int float_list(const char *cmd, const char *opt, const char *s, float *v, size_t n)
-{
-    size_t k = 0;
-    const char *p = s;
-    while (*p && k < n) {
-        char *end;
-        double x = strtod(p, &end);
-        if (end == p || !isfinite(x) || (*end && *end != ','))
-            return cli_error(cmd, "--%s: \"%s\" is not a number or a list of numbers", opt, s);
-        v[k++] = (float)x;
-        p = *end ? end + 1 : end;
-    }
-    if (*p || (k != 1 && k != n))
-        return cli_error(cmd, "--%s: \"%s\": give one value or one per layer (%zu)", opt, s, n);
-    for (; k < n; k++)
-        v[k] = v[0];
-    return 0;
-}
-
-static const char *const loss_names[] = {"mse", "mae", "bce", "bce_logits", "ce", "softmax_ce"};
 static const char *const opt_names[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"};
 static const char *const sched_names[] = {"constant", "step", "exp"};
 static const char *const precision_names[] = {"fp32", "bf16"};
-static const char *const init_names[] = {"glorot_uniform", "glorot_normal", "he_normal",
-                                         "he_uniform", "uniform", "normal"};
 static const char *const prep_names[] = {"auto", "none", "scale", "standardize"};
 
 int cmd_train(int argc, char **argv)
@@ -241,8 +217,8 @@ int cmd_train(int argc, char **argv)
     int loss_i = -1, opt_i, sched_i, init_i = -1, prep_i, prec_i;
     if (cli_choice(cmd, "opt", opt, opt_names, 6, &opt_i) || cli_choice(cmd, "schedule", sched, sched_names, 3, &sched_i) ||
         cli_choice(cmd, "precision", precision, precision_names, 2, &prec_i) ||
-        (loss && cli_choice(cmd, "loss", loss, loss_names, 6, &loss_i)) ||
-        (init && cli_choice(cmd, "init", init, init_names, 6, &init_i)) ||
+        (loss && cli_choice(cmd, "loss", loss, cli_loss_names, 6, &loss_i)) ||
+        (init && cli_choice(cmd, "init", init, cli_init_names, 6, &init_i)) ||
         cli_choice(cmd, "prep", prep, prep_names, 4, &prep_i))
         return 2;
     if (scale + standardize > 1 || ((scale || standardize) && prep_i != 0))
@@ -290,76 +266,11 @@ int cmd_train(int argc, char **argv)
         goto out;
     }
 
-    /* Network: the description, then the command line's per-layer overrides. */
-    char auto_layers[128];
-    if (!layers) {
-        size_t k = tr.n_classes > 2 ? tr.n_classes : 1;
-        snprintf(auto_layers, sizeof auto_layers, "%zu,64:relu,%zu:%s", tr.cols, k, k > 1 ? "softmax" : "sigmoid");
-        layers = auto_layers;
-    }
-    if (myelin_net_create_str(layers, MYELIN_LOSS_MSE, (uint64_t)seed, &net)) {
-        cli_error(cmd, "--layers: %s", myelin_last_error());
+    /* Network: the description, the per-layer overrides, the preprocessing. */
+    const cli_net_opts no = {layers, init_scale, bias_init, lr_mult, dropout, in_dropout, dropconnect};
+    if (cli_build_net(cmd, &no, loss_i, init_i, &tr, (uint64_t)seed, &prep_i, &net) ||
+        (have_test && cli_check_fit(cmd, net, &te, "test")))
         goto out;
-    }
-    size_t nl = myelin_net_num_layers(net);
-    myelin_layer_spec spec[MYELIN_MAX_LAYERS];
-    float fv[MYELIN_MAX_LAYERS];
-    for (size_t l = 0; l < nl; l++)
-        myelin_net_layer(net, l, &spec[l]);
-    if (init_i >= 0)
-        for (size_t l = 0; l < nl; l++)
-            spec[l].init = (myelin_init)init_i;
-#define OVERRIDE(str, name, field, first)                                                                      \
-    if (str) {                                                                                                 \
-        if (float_list(cmd, name, str, fv, nl))                                                                \
-            goto out;                                                                                          \
-        for (size_t l = (first); l < nl; l++)                                                                  \
-            spec[l].field = fv[l];                                                                             \
-    }
-    OVERRIDE(init_scale, "init-scale", init_scale, 0)
-    OVERRIDE(bias_init, "bias-init", bias_init, 0)
-    OVERRIDE(lr_mult, "lr-mult", lr_mult, 0)
-    OVERRIDE(dropconnect, "dropconnect", dropconnect, 0)
-    OVERRIDE(dropout, "dropout", dropout, 1)
-#undef OVERRIDE
-    if (in_dropout) {
-        char *end;
-        double p = strtod(in_dropout, &end);
-        if (end == in_dropout || *end || !isfinite(p)) {
-            cli_error(cmd, "--input-dropout: \"%s\" is not a number", in_dropout);
-            goto out;
-        }
-        spec[0].dropout = (float)p;
-    }
-    myelin_act out_act = spec[nl - 1].act;
-    if (loss_i < 0)
-        loss_i = out_act == MYELIN_ACT_SOFTMAX ? MYELIN_LOSS_CE
-                 : (out_act == MYELIN_ACT_SIGMOID && spec[nl - 1].units == 1) ? MYELIN_LOSS_BCE
-                                                                              : MYELIN_LOSS_MSE;
-    myelin_net_spec ns = {myelin_net_inputs(net), nl, spec, (myelin_loss)loss_i};
-    myelin_net_free(net);
-    net = NULL;
-    if (myelin_net_create(&ns, (uint64_t)seed, &net)) {
-        cli_error(cmd, "%s", myelin_last_error());
-        goto out;
-    }
-    if (cli_check_fit(cmd, net, &tr, "training") || (have_test && cli_check_fit(cmd, net, &te, "test")))
-        goto out;
-
-    /* Input preprocessing, from the training rows only; kept in the model. */
-    if (prep_i == 0)
-        prep_i = tr.x_u8 ? 2 : 1;
-    if (prep_i >= 2) {
-        float *st = malloc(2 * tr.cols * sizeof *st);
-        int e = !st || (prep_i == 2 ? myelin_data_scale_stats(&tr, st, st + tr.cols, tr.cols)
-                                    : myelin_data_standardize_stats(&tr, st, st + tr.cols, tr.cols)) ||
-                myelin_net_set_input_transform(net, st, st + tr.cols, tr.cols);
-        free(st);
-        if (e) {
-            cli_error(cmd, "--prep: %s", myelin_last_error());
-            goto out;
-        }
-    }
 
     if (history) {
         hist = fopen(history, "w");

@@ -137,7 +137,7 @@ static const char *const opt_names[] = {"sgd", "momentum", "nesterov", "adagrad"
 static const char *const sched_names[] = {"constant", "step", "exp"};
 static const char *const prep_names[] = {"auto", "none", "scale", "standardize"};
 
-#include "cli-mpi.h"
+#include "cli.h"
 
 static int cmd_train_mpi(int argc, char **argv)
 {
@@ -145,7 +145,8 @@ static int cmd_train_mpi(int argc, char **argv)
     myelin_train_opts_default(&to);
     cli_machine m = {0, NULL, 0};
     cli_data_opts dopt = {NULL, "auto", NULL, 0};
-    net_opts no = {0};
+    cli_net_opts no = {0};
+    const char *loss = NULL, *init = NULL;
     const char *data = NULL, *test = NULL, *opt = "sgd", *sched = "constant", *save = NULL, *history = NULL;
     const char *prep = "auto";
     long seed = 1;
@@ -165,8 +166,8 @@ static int cmd_train_mpi(int argc, char **argv)
         {"scale", OPT_FLAG, &scale, NULL, "same as --prep scale"},
         {"standardize", OPT_FLAG, &standardize, NULL, "same as --prep standardize"},
         {"layers", OPT_STR, &no.layers, "DESC", "IN,UNITS:ACT[:opt...],... as myelin train"},
-        {"loss", OPT_STR, &no.loss, "L", "mse mae bce bce_logits ce softmax_ce (default from the output layer)"},
-        {"init", OPT_STR, &no.init, "I", "every layer: glorot_uniform glorot_normal he_normal he_uniform uniform normal"},
+        {"loss", OPT_STR, &loss, "L", "mse mae bce bce_logits ce softmax_ce (default from the output layer)"},
+        {"init", OPT_STR, &init, "I", "every layer: glorot_uniform glorot_normal he_normal he_uniform uniform normal"},
         {"init-scale", OPT_STR, &no.init_scale, "R", "range/sigma of uniform/normal init"},
         {"bias-init", OPT_STR, &no.bias_init, "R", "biases U(-R,R) (0: zero)"},
         {"leaky-slope", OPT_FLOAT, &slope, "S", "slope of leaky_relu below 0"},
@@ -213,8 +214,11 @@ static int cmd_train_mpi(int argc, char **argv)
     if (rc)
         return rc == 1 ? 0 : rc;
     int opt_i, sched_i, prep_i;
+    int loss_i = -1, init_i = -1;
     if (cli_choice(cmd, "opt", opt, opt_names, 6, &opt_i) || cli_choice(cmd, "schedule", sched, sched_names, 3, &sched_i) ||
-        cli_choice(cmd, "prep", prep, prep_names, 4, &prep_i))
+        cli_choice(cmd, "prep", prep, prep_names, 4, &prep_i) ||
+        (loss && cli_choice(cmd, "loss", loss, cli_loss_names, 6, &loss_i)) ||
+        (init && cli_choice(cmd, "init", init, cli_init_names, 6, &init_i)))
         return 2;
     if (scale + standardize > 1 || ((scale || standardize) && prep_i != 0))
         return rank_error("choose one of --prep, --scale, --standardize"), 2;
@@ -248,7 +252,7 @@ static int cmd_train_mpi(int argc, char **argv)
     } else if (!tr.labels) {
         st = MYELIN_EINVAL;
         snprintf(why, sizeof why, "the training data has no label column");
-    } else if (build_net(cmd, &no, &tr, (uint64_t)seed, prep_i, &net)) {
+    } else if (cli_build_net(cmd, &no, loss_i, init_i, &tr, (uint64_t)seed, &prep_i, &net)) {
         st = MYELIN_EINVAL;
         snprintf(why, sizeof why, "the network could not be built (its message above)");
     }

@@ -1,15 +1,15 @@
-/* The network of `myelin-mpi train`: the same description, per-layer
-   options and preprocessing as `myelin train` (cli/train.c), so that one
-   command line means one network in both tools. */
-#include "cli-mpi.h"
+/* The network a training command line describes: the layers, the per-layer
+   overrides and the input preprocessing. One builder for `myelin train` and
+   `myelin-mpi train`, so that one command line means one network in both. */
+#include "cli.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const loss_names[] = {"mse", "mae", "bce", "bce_logits", "ce", "softmax_ce"};
-static const char *const init_names[] = {"glorot_uniform", "glorot_normal", "he_normal",
+const char *const cli_loss_names[6] = {"mse", "mae", "bce", "bce_logits", "ce", "softmax_ce"};
+const char *const cli_init_names[6] = {"glorot_uniform", "glorot_normal", "he_normal",
                                          "he_uniform", "uniform", "normal"};
 
 /* "a" or "a,b,c" floats into v (n wanted, one value repeated). */
@@ -32,14 +32,10 @@ static int float_list(const char *cmd, const char *opt, const char *s, float *v,
     return 0;
 }
 
-int build_net(const char *cmd, const net_opts *no, const myelin_data *tr, uint64_t seed, int prep_i,
-              myelin_net **out)
+int cli_build_net(const char *cmd, const cli_net_opts *no, int loss_i, int init_i, const myelin_data *tr,
+                  uint64_t seed, int *prep, myelin_net **out)
 {
-    int loss_i = -1, init_i = -1;
     *out = NULL;
-    if ((no->loss && cli_choice(cmd, "loss", no->loss, loss_names, 6, &loss_i)) ||
-        (no->init && cli_choice(cmd, "init", no->init, init_names, 6, &init_i)))
-        return 1;
     char auto_layers[128];
     const char *layers = no->layers;
     if (!layers) {
@@ -92,8 +88,9 @@ int build_net(const char *cmd, const net_opts *no, const myelin_data *tr, uint64
         myelin_net_free(net);
         return 1;
     }
-    if (prep_i == 0)
-        prep_i = tr->x_u8 ? 2 : 1;
+    if (*prep == 0)
+        *prep = tr->x_u8 ? 2 : 1;
+    const int prep_i = *prep;
     if (prep_i >= 2) {
         float *st = malloc(2 * tr->cols * sizeof *st);
         int e = !st || (prep_i == 2 ? myelin_data_scale_stats(tr, st, st + tr->cols, tr->cols)
