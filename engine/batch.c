@@ -2,6 +2,7 @@
    transform applied on the way), targets, the output loss and its gradient,
    and the floating-point environment of the engine's threads. */
 #include "network.h"
+#include "schedule.h"
 
 #include <float.h>
 #include <math.h>
@@ -138,7 +139,7 @@ void myl_gather_prefetch(const myelin_net *net, const myelin_dataset *d, const u
        that no parallel region is entered (one costs a microsecond or two). */
     const myl_kernels *k = &myl_kernels_scalar; /* callers got the table already; this cannot fail then */
     (void)myl_kernels_get(&k);
-    if (threads <= 1 || r * net->inputs < 32768) {
+    if (threads <= 1 || (double)(r * net->inputs) < myl_sched_tuning_get().min_team_elements) {
         gather_rows(net, k, d, idx, first, r, NULL, x, t, next_r, 0, r);
         return;
     }

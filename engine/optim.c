@@ -3,6 +3,7 @@
    threads gives the same bytes for any thread count.
    The penalty gradient (l2 * w + l1 * sign(w)) is added here for weights. */
 #include "optim.h"
+#include "schedule.h"
 
 #include <math.h>
 #include <omp.h>
@@ -80,7 +81,7 @@ void myl_opt_update(const myl_opt_cfg *c, size_t n, float *w, float *g, float *s
                            (float)(lr / c1), (float)(1.0 / sqrt(c2)), c->beta1, c->beta2, c->rho, w, g, s1, s2};
     /* a team only for long vectors; no parallel region at all otherwise
        (entering one costs a microsecond or two even for one thread) */
-    if (threads <= 1 || n < 32768) {
+    if (threads <= 1 || (double)n < myl_sched_tuning_get().min_team_elements) {
         update_range(&u, 0, n);
         return;
     }

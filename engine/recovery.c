@@ -11,6 +11,7 @@
 #include "train_internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 enum { CKPT_EVERY = 16 };
@@ -116,12 +117,11 @@ void myl_load_order(train_ws *ws, const myelin_train_opts *o, size_t rows, size_
     ws->perm_epoch = epoch;
 }
 
-/* The replay runs the plain passes on the team: the same bytes as any
-   table (schedule.h). */
-int myl_rewind_to(train_ws *ws, const myelin_dataset *d, const myelin_train_opts *o, uint64_t target)
+/* Steps q in [ckpt_step, target) replayed from the checkpoint. With
+   *bad set, stops after the first update that leaves a non-finite weight
+   and sets *bad to that step (else to target). */
+static int replay(train_ws *ws, const myelin_dataset *d, const myelin_train_opts *o, uint64_t target, uint64_t *bad)
 {
-    if (!ws->have_ckpt)
-        return MYELIN_OK; /* target is 0: nothing was updated */
     myelin_net *net = ws->net;
     const size_t rows = d->rows, B = ws->batch, steps_per_epoch = (rows + B - 1) / B;
     update_plan plan;
@@ -148,20 +148,60 @@ int myl_rewind_to(train_ws *ws, const myelin_dataset *d, const myelin_train_opts
             st = myl_backward_layers(ws, r, q, &plan, o->l1, o->l2, 0, net->n_layers);
         if (st)
             return st;
+        if (bad && !myl_all_finite(net)) {
+            *bad = q;
+            return MYELIN_OK;
+        }
     }
+    if (bad)
+        *bad = target;
     return MYELIN_OK;
 }
 
+/* The weights after step target - 1, or, when an update since the
+   checkpoint made a weight non-finite (behind a saturated tanh, sigmoid
+   or ReLU an inf weight can leave the loss finite for many steps), the
+   weights just before that update. The replay runs the plain passes on
+   the team: the same bytes as any table (schedule.h). The checkpoint
+   itself is finite: myl_schedule_step takes none of non-finite weights. */
+int myl_rewind_to(train_ws *ws, const myelin_dataset *d, const myelin_train_opts *o, uint64_t target)
+{
+    if (!ws->have_ckpt)
+        return MYELIN_OK; /* target is 0: nothing was updated */
+    uint64_t bad;
+    int st = replay(ws, d, o, target, &bad);
+    if (st || bad == target)
+        return st;
+    return replay(ws, d, o, bad, NULL);
+}
+
+/* Whether n floats are all finite: the largest magnitude's bits below
+   the infinity's (vectorised; a serial float sum would cost about 1 % of
+   an epoch when every checkpoint asks). */
+static int run_finite(const float *x, size_t n)
+{
+    uint32_t m = 0;
+#pragma omp simd reduction(max : m)
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b;
+        memcpy(&b, &x[i], sizeof b);
+        b &= 0x7fffffffu;
+        m = b > m ? b : m;
+    }
+    return m < 0x7f800000u;
+}
+
+/* Whether every weight and bias is finite, in either layout of layer 0. */
 int myl_all_finite(const myelin_net *net)
 {
     for (size_t l = 0; l < net->n_layers; l++) {
-        const size_t nw = net->fan_in[l] * net->spec[l].units;
-        float acc = 0.0f;
-        for (size_t i = 0; i < nw; i++)
-            acc += net->w[l][i] * 0.0f; /* NaN or inf anywhere makes this NaN */
-        for (size_t j = 0; j < net->spec[l].units; j++)
-            acc += net->b[l][j] * 0.0f;
-        if (acc != 0.0f)
+        myl_param_view v[2];
+        const int nv = myl_params_views(net, l, v);
+        for (int h = 0; h < nv; h++)
+            for (size_t i = 0; i < net->fan_in[l]; i++)
+                if (!run_finite(v[h].w + i * v[h].ld, v[h].cols))
+                    return 0;
+        if (!run_finite(net->b[l], net->spec[l].units))
             return 0;
     }
     return 1;

@@ -147,7 +147,8 @@ int myl_schedule_step(step_ctx *c)
     for (int h = 0; h < MYL_SCHED_MAX_THREADS; h++)
         c->th[h].finite = c->th[h].saved = 0, c->th[h].fst = c->th[h].bst = MYELIN_OK;
     c->plan->t = c->step + 1;
-    c->ckpt = myl_checkpoint_due(ws, c->step);
+    /* never a checkpoint of non-finite weights: the rewind starts there */
+    c->ckpt = myl_checkpoint_due(ws, c->step) && myl_all_finite(ws->net);
     c->pen = c->o->l1 != 0.0f || c->o->l2 != 0.0f ? myl_penalty(ws->net, c->o->l1, c->o->l2, ws->threads) : 0.0;
     if (s->halves)
         c->live = myl_params_enter_blocks(ws->net); /* each thread fills its block first if they were not */

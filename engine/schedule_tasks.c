@@ -55,7 +55,7 @@ static void forward_all(step_ctx *c, size_t lo)
 
 static void checkpoint(step_ctx *c, int h)
 {
-    if (!c->th[h].finite || c->th[h].bst)
+    if (!c->ckpt || !c->th[h].finite || c->th[h].bst)
         return;
     myl_checkpoint(c->ws, c->step);
     if (c->ws->prof)

@@ -176,8 +176,8 @@ static int train_loop(myelin_net *net, const myelin_dataset *d, const myelin_tra
                 if (step > 0 && (st = myl_rewind_to(ws, d, o, step - 1)))
                     return st;
                 return myl_fail(MYELIN_ENUMERIC, "epoch %zu, minibatch %zu: the loss is %g; training stopped with "
-                                "the weights of the last step whose loss was finite%s (try a smaller learning "
-                                "rate)", epoch, s + 1, c.loss, step > 0 ? "" : " (the initial weights)");
+                                "the weights of the last step whose loss and weights were finite%s (try a smaller "
+                                "learning rate)", epoch, s + 1, c.loss, step > 0 ? "" : " (the initial weights)");
             }
             if (sc->next != MYL_NEXT_NONE && next_r)
                 keep_next(ws, bytes);

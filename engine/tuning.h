@@ -66,9 +66,9 @@ typedef struct {
        another gathers the next minibatch; a layer 1 that does more, with
        such layers after it, is shared by unit pairs (the "pair" table) */
     double overlap_work;
-    /* element-wise work (masks, activation backward, checkpoint copies) on
-       fewer elements stays on one thread: entering a parallel region costs
-       microseconds */
+    /* element-wise work (minibatch gathers, optimiser updates, masks,
+       activation backward, checkpoint copies) on fewer elements stays on
+       one thread: entering a parallel region costs microseconds */
     double min_team_elements;
 } myl_sched_tuning;
 

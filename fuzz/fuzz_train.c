@@ -7,8 +7,7 @@
    slope and callbacks that stop training. Every call must return a status;
    every failure a known status and a non-empty myelin_last_error(); a
    rejected training call must leave the weights alone, and one that ran
-   (OK, ESTOPPED; ENUMERIC too with FUZZ_TRAIN_STRICT=1) must leave them
-   finite. Predict, predict_proba
+   (OK, ESTOPPED, ENUMERIC) must leave them finite. Predict, predict_proba
    and evaluate then run on the same (possibly mismatched) set.
 
    Sizes are clamped so that an input costs well under a millisecond:
@@ -78,13 +77,6 @@ static int32_t label(bytes *b)
 }
 
 static int debug; /* FUZZ_TRAIN_DEBUG=1: each call's status and message on stderr */
-/* FUZZ_TRAIN_STRICT=1: MYELIN_ENUMERIC must leave finite weights too. Not by
-   default: an inf weight feeding tanh, sigmoid or relu can still give a
-   finite loss, so the rewind to "the last step whose loss was finite" may
-   return a weight made inf earlier (the recovery checks the loss, and the
-   weights only after the last update); fuzz/regress/train/known-* are such
-   inputs. OK and ESTOPPED always leave the weights finite. */
-static int strict;
 
 static void check_status(int st)
 {
@@ -239,7 +231,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     myelin_set_num_threads(1); /* small steps run on one thread anyway */
     debug = getenv("FUZZ_TRAIN_DEBUG") != NULL;
-    strict = getenv("FUZZ_TRAIN_STRICT") != NULL;
     return 0;
 }
 
@@ -349,7 +340,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 fprintf(stderr, "%s%g%s", i ? " " : "  weights ", (double)after[i], i + 1 == np ? "\n" : "");
         if (st == MYELIN_EINVAL && memcmp(before, after, np * sizeof(float)) != 0)
             __builtin_trap(); /* a rejected call changed the weights */
-        if (st == MYELIN_OK || st == MYELIN_ESTOPPED || (strict && st == MYELIN_ENUMERIC))
+        if (st == MYELIN_OK || st == MYELIN_ESTOPPED || st == MYELIN_ENUMERIC)
             for (size_t i = 0; i < np; i++)
                 if (!isfinite(after[i]))
                     __builtin_trap(); /* training left a non-finite weight */

@@ -6,6 +6,7 @@
 #include "../harness.h"
 #include "myelin.h"
 #include "network.h"
+#include "params.h"
 #include "schedule.h"
 
 #include <math.h>
@@ -238,4 +239,89 @@ TEST(train_stop_after_overflowing_update)
               by_epoch ? "epoch" : "batch", (double)after[0], (double)after[1]);
         myelin_net_free(net);
     }
+}
+
+typedef struct {
+    myelin_net *net;
+    size_t steps, poison_at;
+} poison_probe;
+
+/* After poison_at steps, one weight of layer 0 becomes +inf: behind tanh
+   with positive inputs it gives tanh(inf) = 1 and a finite loss until a
+   row whose input there is 0 makes it NaN, many steps (and checkpoints)
+   later. */
+static int poison_batch(size_t done, size_t total, double loss, void *user)
+{
+    poison_probe *p = user;
+    (void)done, (void)total, (void)loss;
+    if (++p->steps == p->poison_at) {
+        const size_t nw = p->net->fan_in[0] * p->net->spec[0].units;
+        float *w = malloc(nw * sizeof(float));
+        myl_params_read(p->net, 0, w);
+        w[0] = INFINITY; /* past myelin_net_set_params, which refuses it */
+        myl_params_write(p->net, 0, w);
+        free(w);
+    }
+    return 0;
+}
+
+/* An inf weight whose loss stays finite must not be kept: the checkpoints
+   taken while it was there held it, and the rewind to the last finite loss
+   returned it (found by fuzz/fuzz_train.c,
+   fuzz/regress/train/enumeric-inf-weight-behind-tanh). The run stops with
+   MYELIN_ENUMERIC, finite weights, and the same bytes on 1, 2 and 3
+   threads. */
+TEST(train_inf_weight_behind_tanh_is_not_kept)
+{
+    enum { R = 64, IN2 = 12 };
+    static float x[R * IN2];
+    static int32_t y[R];
+    uint64_t s = 5;
+    for (size_t i = 0; i < R; i++) {
+        y[i] = (int32_t)(th_rand_u64(&s) % 3);
+        for (size_t j = 0; j < IN2; j++)
+            x[i * IN2 + j] = 0.25f + (float)(th_rand_u64(&s) % 100) / 100.0f;
+    }
+    x[(R - 5) * IN2] = 0.0f; /* 0 * inf: NaN in step 14 of each epoch (no shuffle) */
+    const myelin_dataset d = {.rows = R, .cols = IN2, .x = x, .labels = y};
+    float *first = NULL;
+    size_t n = 0;
+    team_from_any_size();
+    for (int threads = 1; threads <= 3; threads++) {
+        if (th_quick() && threads == 3)
+            continue;
+        poison_probe p = {.poison_at = 15}; /* after step 14: step 16's checkpoint holds the inf */
+        if (!CHECK(!myelin_net_create_str("12,8:tanh,3:softmax", MYELIN_LOSS_CE, 9, &p.net), "%s",
+                   myelin_last_error()))
+            break;
+        n = param_count(p.net);
+        myelin_train_opts o;
+        myelin_train_opts_default(&o);
+        o.batch = 4; /* 16 steps an epoch */
+        o.shuffle = 0;
+        o.epochs = 6;
+        o.on_batch = poison_batch;
+        o.on_batch_user = &p;
+        const int before = myelin_num_threads();
+        myelin_set_num_threads(threads);
+        const int st = myelin_train(p.net, &d, &o);
+        myelin_set_num_threads(before);
+        float *w = malloc(n * sizeof(float));
+        read_params(p.net, w);
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++)
+            bad += !isfinite(w[i]);
+        CHECK(st == MYELIN_ENUMERIC && p.steps == 30, "%d threads: status %d after %zu steps (%s)",
+              threads, st, p.steps, myelin_last_error());
+        CHECK(bad == 0, "%d threads: %zu non-finite parameters kept after MYELIN_ENUMERIC", threads, bad);
+        if (!first)
+            first = w;
+        else {
+            CHECK(!memcmp(first, w, n * sizeof(float)), "1 and %d threads keep different weights", threads);
+            free(w);
+        }
+        myelin_net_free(p.net);
+    }
+    free(first);
+    myl_sched_tuning_set(NULL);
 }
