@@ -2,7 +2,8 @@
  * activations.c - element-wise activations, their backward passes and the
  * fused softmax-cross-entropy loss, on arrays that stay in L2, in GB/s beside
  * a memcpy of the same bytes and the naive libm loop.
- * Names: act/<impl>/t<threads>/<what>, impl in myelin, naive, memcpy.
+ * Names: act/<impl>/t<threads>/<what>, impl in myelin (the default path),
+ * naive, memcpy, and myelin-<isa> (softmax and its loss on each path).
  * Bytes per run: forward reads x and writes y (8 bytes per element);
  * backward reads y and dy and writes dx (12); memcpy moves what a forward
  * pass moves.
@@ -84,7 +85,7 @@ static void act_run(void *p)
     act_ctx *x = p;
     const mb_case *c = x->c;
     int act = (int)c->p[P_ACT];
-    int myelin = !strcmp(c->impl, "myelin");
+    int myelin = !strncmp(c->impl, "myelin", 6);
     if (act == KIND_COPY) {
         memcpy(x->y, x->x, x->n * sizeof(float));
     } else if (act == KIND_LOSS) {
@@ -179,7 +180,7 @@ static int act_setup(const mb_case *c, void **ctx, char *err, size_t errlen)
     if (!x->x || !x->y || !x->dy || !x->dx || !x->t) {
         snprintf(err, errlen, "out of memory"); act_teardown(x); *ctx = NULL; return 1;
     }
-    if (!strcmp(c->impl, "myelin") && mb_myelin_setup(NULL, c->threads, err, errlen)) {
+    if (!strncmp(c->impl, "myelin", 6) && mb_myelin_setup(c->impl[6] == '-' ? c->impl + 7 : NULL, c->threads, err, errlen)) {
         act_teardown(x); *ctx = NULL; return 1;
     }
     int act = (int)c->p[P_ACT];
@@ -241,4 +242,16 @@ void mb_add_activations(mb_list *l, const mb_config *cfg)
     long lr = cfg->level == MB_SMOKE ? 32 : 4096;
     add_one(l, cfg, "myelin", "softmax_ce_loss", KIND_LOSS, 0, lr, 10, 12);
     add_one(l, cfg, "naive", "softmax_ce_loss", KIND_LOSS, 0, lr, 10, 12);
+    /* The output layer's calls on every path the CPU runs, not only the
+       default one (issue 20: at least 2x the naive loop on each). */
+    static const char *const paths[] = {"myelin-avx512", "myelin-avx2", "myelin-neon", "myelin-scalar"};
+    if (cfg->level == MB_QUICK)
+        return;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        if (!myelin_isa_supported(paths[i] + 7))
+            continue;
+        add_one(l, cfg, paths[i], "softmax_fwd", MYELIN_ACT_SOFTMAX, 0, rows * 1024 / 10, 10, 8);
+        add_one(l, cfg, paths[i], "softmax_bwd", MYELIN_ACT_SOFTMAX, 1, rows * 1024 / 10, 10, 12);
+        add_one(l, cfg, paths[i], "softmax_ce_loss", KIND_LOSS, 0, lr, 10, 12);
+    }
 }
