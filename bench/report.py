@@ -20,6 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import py_report  # noqa: E402
+import targets_report  # noqa: E402
 import tuning_report  # noqa: E402
 
 IMPL_NAMES = {
@@ -856,6 +857,10 @@ def generate(out):
         fused_section(run),
         training_section(run),
         py_report.section(run, fmt, fmt_ratio, ratio, median_after_warmup, table),
+        targets_report.section(run, fmt, fmt_ratio, geomean, table, tuning_report.summary(
+            run, tuning_report.load(out, load_gbench, merge_rounds, goodness), geomean),
+            bool(tuning_report.changed_lines(tuning_report.record_text(out, "builtin"),
+                                             tuning_report.record_text(out, "tuned")))),
         behind_section(run),
         problems_section(run),
         "## How the figures were taken\n\n"

@@ -253,6 +253,45 @@ def test_tuning(tmp):
     check("tuning rows stay out of the main tables", "| 1024³ | 150 |" in squares, squares)
 
 
+def test_targets(tmp):
+    """The issue-20 targets: each computed from the run's tables and judged, on a Zen 5 header."""
+    out = os.path.join(tmp, "targets")
+    raw = os.path.join(out, "raw")
+    os.makedirs(raw)
+    with open(os.path.join(raw, "machine.json"), "w") as f:
+        json.dump({"hostname": "h", "date": "2026-12-07T00:00:00", "myelin_isa_default": "avx512", "status": {},
+                   "cpu_family": "26", "myelin_info": "CPU: X [vendor AuthenticAMD, family 26, model 2]"}, f)
+    write_gb(os.path.join(raw, "machine-before.json"), [gb_entry("machine/fma_peak/t1/zmm", 1, GFLOPS=200.0)])
+    write_gb(os.path.join(raw, "gemm-myelin-avx512-t1.json"), [
+        gb_entry("gemm/myelin-avx512/t1/sq2048", 1, GFLOPS=180.0),
+        gb_entry("gemm/myelin-avx512/t1/fwd_b128_784x128", 1, GFLOPS=110.0),
+        gb_entry("gemm/myelin-avx512/t1/dW_b32_784x128", 1, GFLOPS=90.0),
+        gb_entry("gemm/myelin-avx512/t1/fwd_b256_64x10", 1, GFLOPS=60.0)])
+    write_gb(os.path.join(raw, "gemm-onednn-t1.json"), [
+        gb_entry("gemm/onednn/t1/sq2048", 1, GFLOPS=170.0),
+        gb_entry("gemm/onednn/t1/fwd_b128_784x128", 1, GFLOPS=100.0),
+        gb_entry("gemm/onednn/t1/dW_b32_784x128", 1, GFLOPS=100.0)])
+    write_gb(os.path.join(raw, "gemm-libxsmm-t1.json"), [gb_entry("gemm/libxsmm/t1/fwd_b256_64x10", 1, GFLOPS=50.0)])
+    write_gb(os.path.join(raw, "act-naive-t1.json"), [gb_entry("act/naive/t1/softmax_fwd", 1, GBps=1.0)])
+    write_gb(os.path.join(raw, "act-myelin-avx512-t1.json"), [gb_entry("act/myelin-avx512/t1/softmax_fwd", 1, GBps=5.0)])
+    write_gb(os.path.join(raw, "act-myelin-scalar-t1.json"), [gb_entry("act/myelin-scalar/t1/softmax_fwd", 1, GBps=1.5)])
+    report.generate(out)
+    md = open(os.path.join(out, "report.md")).read()
+    sec = md.split("## Issue 20 targets")[1].split("\n## ")[0] if "## Issue 20 targets" in md else ""
+    check("targets section present", bool(sec), md[:600])
+    # 1.10 and 0.90: geomean 0.995, one shape below 0.95.
+    check("targets: nn geomean", "| 1 thread, neural-net shapes: geomean ≥ 1.05x oneDNN | 0.99x over 2 shapes | **no** |"
+          in sec, sec)
+    check("targets: shapes below", "1 of 2 below: dW_b32_784x128 0.90x | **no** |" in sec, sec)
+    check("targets: n = 10 forward", "| 1 thread, n = 10 forward b256 ≥ libxsmm | 60.0 vs 50.0 GFLOP/s (1.20x) | yes |"
+          in sec, sec)
+    check("targets: 2048 vs oneDNN", "| 1 thread, 2048³ ≥ 1.0x oneDNN | 180 vs 170 GFLOP/s (1.06x) | yes |" in sec, sec)
+    check("targets: % of peak, Zen 5 floor", "≥ 87 % (Zen 5) of the measured FMA peak | 90 % (180 of 200 GFLOP/s) | yes |"
+          in sec, sec)
+    check("targets: softmax on every path", "avx512 5.00x, scalar 1.50x | **no** |" in sec, sec)
+    check("targets: count", "3 of 6 met" in sec, sec[:400])
+
+
 def test_busy_reason(tmp):
     peaks = {"t1/zmm": 200.0, "t2/zmm": 400.0}
     check("idle start, the suite's own load at the end: not busy",
@@ -287,7 +326,8 @@ def test_sample(tmp):
 def main():
     tmp = tempfile.mkdtemp(prefix="myelin-report-test-")
     try:
-        for t in (test_parse, test_synthetic, test_python_rows, test_tuning, test_busy_reason, test_sample):
+        for t in (test_parse, test_synthetic, test_python_rows, test_tuning, test_targets, test_busy_reason,
+                  test_sample):
             try:
                 t(tmp)
             except Exception:
