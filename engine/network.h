@@ -88,6 +88,10 @@ void myl_convert_batch(const myelin_net *net, const uint8_t *raw, size_t r, floa
 int myl_output_loss(const myelin_net *net, const myl_kernels *k, size_t rows, const float *out,
                     float *p, const float *t, double *loss_sum, size_t *correct, float *g);
 
+/* Softmax Jacobian product in place, row by row (a softmax output with a
+   loss it is not fused with): g = y (.) (g - sum(g*y)). */
+void myl_softmax_backward(size_t rows, size_t n, const float *y, float *g);
+
 /* Class of one output row: argmax, or 0/1 at 0.5 for one output. */
 static inline int32_t myl_row_class(const float *p, size_t n)
 {
