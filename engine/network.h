@@ -54,6 +54,9 @@ static inline int myl_layer_fwd_act(const myelin_net *net, size_t l)
     return (int)net->spec[l].act;
 }
 
+/* Validates myelin_train_opts (myelin_train and myelin_train_mpi). */
+int myl_check_train_opts(const myelin_train_opts *o);
+
 /* Validates a dataset against the net: which = "train", "validation", "data";
    need_targets: 1 requires y or labels. */
 int myl_check_dataset(const myelin_net *net, const myelin_dataset *d, const char *which, int need_targets);
