@@ -68,6 +68,46 @@ extern const char *const cli_init_names[6];
 int cli_build_net(const char *cmd, const cli_net_opts *no, int loss_i, int init_i, const myelin_data *d,
                   uint64_t seed, int *prep, myelin_net **out);
 
+/* The options myelin train and myelin-mpi train share (cli/train_args.c):
+   their values, and after cli_train_resolve the indexes of the names. */
+typedef struct {
+    myelin_train_opts to;  /* the numeric options parse straight into it */
+    cli_machine m;
+    cli_data_opts dopt;
+    cli_net_opts no;
+    const char *data, *test, *loss, *init, *opt, *sched, *prep, *precision, *save, *history;
+    long seed;
+    size_t test_limit;
+    float val, slope;
+    int json, profile, quiet, no_shuffle, scale, standardize;
+    int opt_i, sched_i, prec_i, loss_i, init_i, prep_i; /* loss_i, init_i -1: not given */
+} cli_train_args;
+extern const char *const cli_opt_names[6];
+/* A tool's own option, listed after the shared one named after. */
+typedef struct {
+    const char *after;
+    cli_opt opt;
+} cli_opt_extra;
+/* A tool's help text for a shared option. */
+typedef struct {
+    const char *name, *help;
+} cli_help_text;
+typedef int (*cli_error_fn)(const char *cmd, const char *fmt, ...);
+
+/* The defaults. */
+void cli_train_args_init(cli_train_args *a);
+/* The shared options into out (cap entries, the terminator included), the
+   help replaced where help (NULL-terminated, or NULL) names an option, and
+   extra's (likewise) inserted. Returns the number of options. */
+size_t cli_train_options(cli_train_args *a, const cli_help_text *help, const cli_opt_extra *extra, cli_opt *out,
+                         size_t cap);
+/* After cli_parse: the names' choices (their messages by cli_error), then
+   --prep against --scale/--standardize, --val (val_refusal: why the tool
+   takes none, else [0, 1)), --seed and --leaky-slope (set here) with
+   messages by err; fills a->to's opt, schedule, precision, shuffle, seed and
+   profile. 0, or the exit status 2. */
+int cli_train_resolve(const char *cmd, cli_train_args *a, const char *val_refusal, cli_error_fn err);
+
 /* The net's input width and outputs against the data's columns and classes. */
 int cli_check_fit(const char *cmd, const myelin_net *net, const myelin_data *d, const char *what);
 
