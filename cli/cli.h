@@ -93,20 +93,23 @@ typedef struct {
     const char *name, *help;
 } cli_help_text;
 typedef int (*cli_error_fn)(const char *cmd, const char *fmt, ...);
+/* What a training tool adds to the shared options. */
+typedef struct {
+    const char *usage;           /* the --help text's head                                  */
+    const cli_help_text *help;   /* its help for shared options (NULL-terminated, or NULL)  */
+    const cli_opt_extra *extra;  /* its own options (likewise)                              */
+    const char *val_refusal;     /* why it takes no --val (NULL: a fraction in [0, 1))      */
+    cli_error_fn error;          /* its messages after parsing (cli_error's shape)          */
+} cli_train_tool;
 
 /* The defaults. */
 void cli_train_args_init(cli_train_args *a);
-/* The shared options into out (cap entries, the terminator included), the
-   help replaced where help (NULL-terminated, or NULL) names an option, and
-   extra's (likewise) inserted. Returns the number of options. */
-size_t cli_train_options(cli_train_args *a, const cli_help_text *help, const cli_opt_extra *extra, cli_opt *out,
-                         size_t cap);
-/* After cli_parse: the names' choices (their messages by cli_error), then
-   --prep against --scale/--standardize, --val (val_refusal: why the tool
-   takes none, else [0, 1)), --seed and --leaky-slope (set here) with
-   messages by err; fills a->to's opt, schedule, precision, shuffle, seed and
-   profile. 0, or the exit status 2. */
-int cli_train_resolve(const char *cmd, cli_train_args *a, const char *val_refusal, cli_error_fn err);
+/* Parses argv into a, then checks it: the names' choices (their messages by
+   cli_error), --prep against --scale/--standardize, --val, --seed and
+   --leaky-slope (set here), and fills a->to's opt, schedule, precision,
+   shuffle, seed and profile. As cli_parse: 0 to go on, 1 after --help (exit
+   0), 2 after a message (exit 2). */
+int cli_train_parse(const char *cmd, const cli_train_tool *t, cli_train_args *a, int argc, char **argv);
 
 /* The net's input width and outputs against the data's columns and classes. */
 int cli_check_fit(const char *cmd, const myelin_net *net, const myelin_data *d, const char *what);

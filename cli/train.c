@@ -148,16 +148,13 @@ int cmd_train(int argc, char **argv)
                          "products: fp32, or bf16 (BF16 GEMM, FP32 accumulation and weights)"}},
         {NULL, {0}},
     };
-    cli_opt opts[64];
-    cli_train_options(&a, NULL, extra, opts, sizeof opts / sizeof opts[0]);
-    int rc = cli_parse(cmd, "usage: myelin train --data SET [options]\n"
-                            "  e.g. myelin train --data fashion-mnist --layers 784,128:relu,64:relu,10:softmax "
-                            "--lr 0.05 --batch 128 --save model.myl",
-                       opts, argc, argv);
+    const cli_train_tool tool = {"usage: myelin train --data SET [options]\n"
+                                 "  e.g. myelin train --data fashion-mnist --layers 784,128:relu,64:relu,10:softmax "
+                                 "--lr 0.05 --batch 128 --save model.myl",
+                                 NULL, extra, NULL, cli_error};
+    int rc = cli_train_parse(cmd, &tool, &a, argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (cli_train_resolve(cmd, &a, NULL, cli_error))
-        return 2;
     if (cli_apply_machine(cmd, &a.m))
         return 1;
     const char *data = a.data, *test = a.test, *save = a.save, *history = a.history;

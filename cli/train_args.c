@@ -24,8 +24,10 @@ void cli_train_args_init(cli_train_args *a)
     a->loss_i = a->init_i = -1;
 }
 
-size_t cli_train_options(cli_train_args *a, const cli_help_text *help, const cli_opt_extra *extra, cli_opt *out,
-                         size_t cap)
+/* The shared options into out (cap entries, the terminator included), with
+   the tool's help texts and its own options after the ones they name. */
+static void train_options(cli_train_args *a, const cli_help_text *help, const cli_opt_extra *extra, cli_opt *out,
+                          size_t cap)
 {
     myelin_train_opts *to = &a->to;
     const cli_opt common[] = {
@@ -91,11 +93,16 @@ size_t cli_train_options(cli_train_args *a, const cli_help_text *help, const cli
                 out[n++] = e->opt;
     }
     out[n] = (cli_opt){NULL, 0, NULL, NULL, NULL};
-    return n;
 }
 
-int cli_train_resolve(const char *cmd, cli_train_args *a, const char *val_refusal, cli_error_fn err)
+int cli_train_parse(const char *cmd, const cli_train_tool *t, cli_train_args *a, int argc, char **argv)
 {
+    cli_opt opts[64];
+    train_options(a, t->help, t->extra, opts, sizeof opts / sizeof opts[0]);
+    int rc = cli_parse(cmd, t->usage, opts, argc, argv);
+    if (rc)
+        return rc;
+    const cli_error_fn err = t->error;
     if (cli_choice(cmd, "opt", a->opt, cli_opt_names, 6, &a->opt_i) ||
         cli_choice(cmd, "schedule", a->sched, sched_names, 3, &a->sched_i) ||
         cli_choice(cmd, "precision", a->precision, precision_names, 2, &a->prec_i) ||
@@ -109,8 +116,8 @@ int cli_train_resolve(const char *cmd, cli_train_args *a, const char *val_refusa
         a->prep_i = 2;
     if (a->standardize)
         a->prep_i = 3;
-    if (val_refusal && a->val != 0)
-        return err(cmd, "--val: %s", val_refusal), 2;
+    if (t->val_refusal && a->val != 0)
+        return err(cmd, "--val: %s", t->val_refusal), 2;
     if (!(a->val >= 0 && a->val < 1))
         return err(cmd, "--val: %g is not in [0, 1)", (double)a->val), 2;
     if (a->seed < 0)

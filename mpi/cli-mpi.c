@@ -165,20 +165,19 @@ static int cmd_train_mpi(int argc, char **argv)
         {"batch", {"timeout", OPT_FLOAT, &timeout, "S", "seconds a rank waits for the others before giving up"}},
         {NULL, {0}},
     };
-    cli_opt opts[64];
-    cli_train_options(&a, mpi_help, extra, opts, sizeof opts / sizeof opts[0]);
+    const cli_train_tool tool = {
+        "usage: mpirun -np N myelin-mpi train --data SET [options]\n"
+        "  e.g. mpirun -np 2 myelin-mpi train --data fashion-mnist --layers "
+        "784,128:relu,64:relu,10:softmax --lr 0.05 --batch 128 --threads 1 --save model.myl",
+        mpi_help, extra,
+        "a validation split is not supported in MPI training (MYELIN_EUNSUPPORTED); evaluate on --test instead",
+        rank_error};
     /* the same argv on every rank: a parse error is every rank's */
     if (rank != 0 && (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))))
         return 0;
-    int rc = cli_parse(cmd, "usage: mpirun -np N myelin-mpi train --data SET [options]\n"
-                            "  e.g. mpirun -np 2 myelin-mpi train --data fashion-mnist --layers "
-                            "784,128:relu,64:relu,10:softmax --lr 0.05 --batch 128 --threads 1 --save model.myl",
-                       opts, argc, argv);
+    int rc = cli_train_parse(cmd, &tool, &a, argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (cli_train_resolve(cmd, &a, "a validation split is not supported in MPI training (MYELIN_EUNSUPPORTED); "
-                                   "evaluate on --test instead", rank_error))
-        return 2;
     if (myelin_mpi_set_chunk(chunk) || myelin_mpi_set_timeout(timeout))
         return rank_error(cmd, "--chunk/--timeout: %s", myelin_last_error()), 2;
     if (cli_apply_machine(cmd, &a.m))
