@@ -110,6 +110,11 @@ void cli_train_args_init(cli_train_args *a);
    shuffle, seed and profile. As cli_parse: 0 to go on, 1 after --help (exit
    0), 2 after a message (exit 2). */
 int cli_train_parse(const char *cmd, const cli_train_tool *t, cli_train_args *a, int argc, char **argv);
+/* The net's summary and the start of the data line, with the validation
+   rows (va NULL or empty: none) and the test rows (te NULL: no test set);
+   no newline: the tool's "training:" line follows. */
+void cli_train_print_data(const myelin_net *net, const char *data, const myelin_data *tr, int prep_i,
+                          const myelin_data *va, const myelin_data *te);
 
 /* The net's input width and outputs against the data's columns and classes. */
 int cli_check_fit(const char *cmd, const myelin_net *net, const myelin_data *d, const char *what);

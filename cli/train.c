@@ -199,16 +199,7 @@ int cmd_train(int argc, char **argv)
         fprintf(hist, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr\n");
     }
     if (!json && !quiet) {
-        char sum[4096];
-        if (myelin_net_summary(net, sum, sizeof sum) == 0)
-            fputs(sum, stdout);
-        printf("data: %s, %zu training rows x %zu %s, %zu classes%s", data, tr.rows, tr.cols,
-               tr.x_u8 ? "bytes" : "floats", tr.n_classes,
-               a.prep_i == 2 ? " (scaled)" : a.prep_i == 3 ? " (standardized)" : "");
-        if (va.rows)
-            printf(", %zu validation", va.rows);
-        if (have_test)
-            printf(", %zu test", te.rows);
+        cli_train_print_data(net, data, &tr, a.prep_i, &va, have_test ? &te : NULL);
         printf("\ntraining: %s lr %g, batch %zu, %zu epochs, %d threads, %s kernels%s\n", cli_opt_names[a.opt_i],
                (double)to->lr, to->batch, to->epochs, myelin_num_threads(), myelin_isa(),
                a.prec_i ? ", BF16 products" : "");

@@ -3,6 +3,7 @@
    tool adds its own options and rewords the help where it differs. */
 #include "cli.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const char *const cli_opt_names[6] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"};
@@ -131,4 +132,19 @@ int cli_train_parse(const char *cmd, const cli_train_tool *t, cli_train_args *a,
     a->to.seed = (uint64_t)a->seed;
     a->to.profile = a->profile;
     return 0;
+}
+
+void cli_train_print_data(const myelin_net *net, const char *data, const myelin_data *tr, int prep_i,
+                          const myelin_data *va, const myelin_data *te)
+{
+    char sum[4096];
+    if (myelin_net_summary(net, sum, sizeof sum) == 0)
+        fputs(sum, stdout);
+    printf("data: %s, %zu training rows x %zu %s, %zu classes%s", data, tr->rows, tr->cols,
+           tr->x_u8 ? "bytes" : "floats", tr->n_classes,
+           prep_i == 2 ? " (scaled)" : prep_i == 3 ? " (standardized)" : "");
+    if (va && va->rows)
+        printf(", %zu validation", va->rows);
+    if (te)
+        printf(", %zu test", te->rows);
 }

@@ -226,14 +226,7 @@ static int cmd_train_mpi(int argc, char **argv)
     if (hist)
         fprintf(hist, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr\n");
     if (rank == 0 && !json && !quiet) {
-        char sum[4096];
-        if (myelin_net_summary(net, sum, sizeof sum) == 0)
-            fputs(sum, stdout);
-        printf("data: %s, %zu training rows x %zu %s, %zu classes%s", data, tr.rows, tr.cols,
-               tr.x_u8 ? "bytes" : "floats", tr.n_classes,
-               a.prep_i == 2 ? " (scaled)" : a.prep_i == 3 ? " (standardized)" : "");
-        if (have_test)
-            printf(", %zu test", te.rows);
+        cli_train_print_data(net, data, &tr, a.prep_i, NULL, have_test ? &te : NULL);
         const size_t B = to->batch < tr.rows ? to->batch : tr.rows, C = chunk ? (chunk < B ? chunk : B) : (B < 32 ? B : 32);
         printf("\ntraining: %s lr %g, batch %zu in chunks of %zu rows, %zu epochs, %d ranks x %d threads, %s kernels\n",
                cli_opt_names[a.opt_i], (double)to->lr, to->batch, C, to->epochs, nranks, myelin_num_threads(),
