@@ -169,7 +169,7 @@ $(B)/examples/%: examples/%.c $(B)/libmyelin.a include/myelin.h
 # binary with or without Open MPI installed.
 MPICC ?= mpicc
 MPI_LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,mpi/chunk-grad.c mpi/tree.c mpi/exchange.c mpi/agree.c mpi/settings.c mpi/train-mpi.c)
-MPI_CLI_OBJ := $(patsubst %.c,$(B)/obj/%.o,mpi/cli-mpi.c cli/net_build.c cli/options.c cli/dataset.c)
+MPI_CLI_OBJ := $(patsubst %.c,$(B)/obj/%.o,mpi/cli-mpi.c cli/train_args.c cli/net_build.c cli/options.c cli/dataset.c)
 mpi: $(B)/libmyelin_mpi.so $(B)/myelin-mpi $(B)/mpi-api-test
 $(B)/obj/mpi/%.o: mpi/%.c
 	@mkdir -p $(dir $@)

@@ -68,6 +68,54 @@ extern const char *const cli_init_names[6];
 int cli_build_net(const char *cmd, const cli_net_opts *no, int loss_i, int init_i, const myelin_data *d,
                   uint64_t seed, int *prep, myelin_net **out);
 
+/* The options myelin train and myelin-mpi train share (cli/train_args.c):
+   their values, and after cli_train_resolve the indexes of the names. */
+typedef struct {
+    myelin_train_opts to;  /* the numeric options parse straight into it */
+    cli_machine m;
+    cli_data_opts dopt;
+    cli_net_opts no;
+    const char *data, *test, *loss, *init, *opt, *sched, *prep, *precision, *save, *history;
+    long seed;
+    size_t test_limit;
+    float val, slope;
+    int json, profile, quiet, no_shuffle, scale, standardize;
+    int opt_i, sched_i, prec_i, loss_i, init_i, prep_i; /* loss_i, init_i -1: not given */
+} cli_train_args;
+extern const char *const cli_opt_names[6];
+/* A tool's own option, listed after the shared one named after. */
+typedef struct {
+    const char *after;
+    cli_opt opt;
+} cli_opt_extra;
+/* A tool's help text for a shared option. */
+typedef struct {
+    const char *name, *help;
+} cli_help_text;
+typedef int (*cli_error_fn)(const char *cmd, const char *fmt, ...);
+/* What a training tool adds to the shared options. */
+typedef struct {
+    const char *usage;           /* the --help text's head                                  */
+    const cli_help_text *help;   /* its help for shared options (NULL-terminated, or NULL)  */
+    const cli_opt_extra *extra;  /* its own options (likewise)                              */
+    const char *val_refusal;     /* why it takes no --val (NULL: a fraction in [0, 1))      */
+    cli_error_fn error;          /* its messages after parsing (cli_error's shape)          */
+} cli_train_tool;
+
+/* The defaults. */
+void cli_train_args_init(cli_train_args *a);
+/* Parses argv into a, then checks it: the names' choices (their messages by
+   cli_error), --prep against --scale/--standardize, --val, --seed and
+   --leaky-slope (set here), and fills a->to's opt, schedule, precision,
+   shuffle, seed and profile. As cli_parse: 0 to go on, 1 after --help (exit
+   0), 2 after a message (exit 2). */
+int cli_train_parse(const char *cmd, const cli_train_tool *t, cli_train_args *a, int argc, char **argv);
+/* The net's summary and the start of the data line, with the validation
+   rows (va NULL or empty: none) and the test rows (te NULL: no test set);
+   no newline: the tool's "training:" line follows. */
+void cli_train_print_data(const myelin_net *net, const char *data, const myelin_data *tr, int prep_i,
+                          const myelin_data *va, const myelin_data *te);
+
 /* The net's input width and outputs against the data's columns and classes. */
 int cli_check_fit(const char *cmd, const myelin_net *net, const myelin_data *d, const char *what);
 

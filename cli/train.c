@@ -137,118 +137,37 @@ static void print_profile(const myelin_net *net, const char *schedule)
            100 * sum / tot);
 }
 
-static const char *const opt_names[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"};
-static const char *const sched_names[] = {"constant", "step", "exp"};
-static const char *const precision_names[] = {"fp32", "bf16"};
-static const char *const prep_names[] = {"auto", "none", "scale", "standardize"};
-
 int cmd_train(int argc, char **argv)
 {
     const char *cmd = "train";
-    myelin_train_opts to;
-    myelin_train_opts_default(&to);
-    cli_machine m = {0, NULL, 0};
-    cli_data_opts dopt = {NULL, "auto", NULL, 0};
-    const char *data = NULL, *test = NULL, *layers = NULL, *loss = NULL, *opt = "sgd", *sched = "constant", *precision = "fp32";
-    const char *init = NULL, *init_scale = NULL, *bias_init = NULL, *dropout = NULL, *in_dropout = NULL;
-    const char *dropconnect = NULL, *lr_mult = NULL, *save = NULL, *history = NULL, *prep = "auto";
-    long seed = 1;
-    size_t test_limit = 0;
-    float val = 0, slope = myelin_leaky_slope();
-    int json = 0, profile = 0, quiet = 0, no_shuffle = 0, scale = 0, standardize = 0;
-    const cli_opt opts[] = {
-        {"data", OPT_STR, &data, "SET", "fashion-mnist | mnist:DIR | csv:FILE | xor | table3"},
-        {"test", OPT_STR, &test, "SET", "test set (default: the set's test part; none for csv)"},
-        {"label", OPT_STR, &dopt.label, "COL", "CSV label column: name, index, last or none (default last)"},
-        {"header", OPT_STR, &dopt.header, "auto|yes|no", "CSV header line"},
-        {"limit", OPT_SIZE, &dopt.limit, "N", "use the first N training rows (0: all)"},
-        {"test-limit", OPT_SIZE, &test_limit, "N", "use the first N test rows (0: all)"},
-        {"val", OPT_FLOAT, &val, "F", "fraction of the training rows held out for validation (seeded)"},
-        {"binary", OPT_STR, &dopt.binary, "RULE", "0/1 targets from classes: odd, even or a list like 3,5"},
-        {"prep", OPT_STR, &prep, "P", "inputs: auto (bytes scaled to [0,1]), none, scale, standardize"},
-        {"scale", OPT_FLAG, &scale, NULL, "same as --prep scale"},
-        {"standardize", OPT_FLAG, &standardize, NULL, "same as --prep standardize (statistics saved in the model)"},
-        {"layers", OPT_STR, &layers, "DESC", "IN,UNITS:ACT[:opt...],...; opts he_normal dropout=P dropconnect=P lr=X bias=R "
-                                                "(default IN,64:relu,C:softmax; 1:sigmoid for 2 classes)"},
-        {"loss", OPT_STR, &loss, "L", "mse mae bce bce_logits ce softmax_ce (default from the output layer)"},
-        {"init", OPT_STR, &init, "I", "every layer: glorot_uniform glorot_normal he_normal he_uniform uniform normal"},
-        {"init-scale", OPT_STR, &init_scale, "R", "range/sigma of uniform/normal init"},
-        {"bias-init", OPT_STR, &bias_init, "R", "biases U(-R,R) (0: zero)"},
-        {"leaky-slope", OPT_FLOAT, &slope, "S", "slope of leaky_relu below 0"},
-        {"opt", OPT_STR, &opt, "O", "sgd momentum nesterov adagrad rmsprop adam"},
-        {"lr", OPT_FLOAT, &to.lr, "F", "learning rate"},
-        {"momentum", OPT_FLOAT, &to.momentum, "F", "momentum, nesterov"},
-        {"beta1", OPT_FLOAT, &to.beta1, "F", "adam"},
-        {"beta2", OPT_FLOAT, &to.beta2, "F", "adam"},
-        {"rho", OPT_FLOAT, &to.rho, "F", "rmsprop"},
-        {"eps", OPT_FLOAT, &to.eps, "F", "adagrad, rmsprop, adam"},
-        {"schedule", OPT_STR, &sched, "S", "learning rate: constant, step, exp"},
-        {"decay", OPT_FLOAT, &to.decay, "F", "step: lr *= F every --decay-epochs; exp: lr *= F each epoch"},
-        {"decay-epochs", OPT_SIZE, &to.decay_epochs, "N", "step schedule period"},
-        {"layer-decay", OPT_FLOAT, &to.layer_decay, "F", "layer i learns at lr / F^i (1: off)"},
-        {"lr-mult", OPT_STR, &lr_mult, "F[,F...]", "learning-rate multiplier, one or one per layer"},
-        {"l1", OPT_FLOAT, &to.l1, "F", "L1 penalty on weights"},
-        {"l2", OPT_FLOAT, &to.l2, "F", "L2 penalty on weights"},
-        {"dropout", OPT_STR, &dropout, "P", "drop each input of the layers after the first (inverted dropout)"},
-        {"input-dropout", OPT_STR, &in_dropout, "P", "drop each input of the first layer"},
-        {"dropconnect", OPT_STR, &dropconnect, "P[,P...]", "drop each weight while training"},
-        {"precision", OPT_STR, &precision, "P", "products: fp32, or bf16 (BF16 GEMM, FP32 accumulation and weights)"},
-        {"epochs", OPT_SIZE, &to.epochs, "N", "passes over the training rows"},
-        {"batch", OPT_SIZE, &to.batch, "N", "minibatch size (>= rows: full batch)"},
-        {"no-shuffle", OPT_FLAG, &no_shuffle, NULL, "keep the order of the rows"},
-        {"seed", OPT_INT, &seed, "N", "initialisation, shuffling, dropout, validation split"},
-        {"threads", OPT_INT, &m.threads, "N", "threads (0: one per physical core)"},
-        {"isa", OPT_STR, &m.isa, "NAME", "kernel path: auto scalar avx2 avx512 neon"},
-        {"pin", OPT_FLAG, &m.pin, NULL, "pin threads one per core"},
-        {"save", OPT_STR, &save, "FILE", "write the model (atomically) after training or Ctrl-C"},
-        {"history", OPT_STR, &history, "FILE", "per-epoch figures as CSV (scripts/plot_history.py)"},
-        {"json", OPT_FLAG, &json, NULL, "one JSON object per epoch and a final one"},
-        {"profile", OPT_FLAG, &profile, NULL, "print where the training time went"},
-        {"quiet", OPT_FLAG, &quiet, NULL, "no epoch lines"},
-        {NULL, 0, NULL, NULL, NULL},
+    cli_train_args a;
+    cli_train_args_init(&a);
+    myelin_train_opts *const to = &a.to;
+    const cli_opt_extra extra[] = {
+        {"dropconnect", {"precision", OPT_STR, &a.precision, "P",
+                         "products: fp32, or bf16 (BF16 GEMM, FP32 accumulation and weights)"}},
+        {NULL, {0}},
     };
-    int rc = cli_parse(cmd, "usage: myelin train --data SET [options]\n"
-                            "  e.g. myelin train --data fashion-mnist --layers 784,128:relu,64:relu,10:softmax "
-                            "--lr 0.05 --batch 128 --save model.myl",
-                       opts, argc, argv);
+    const cli_train_tool tool = {"usage: myelin train --data SET [options]\n"
+                                 "  e.g. myelin train --data fashion-mnist --layers 784,128:relu,64:relu,10:softmax "
+                                 "--lr 0.05 --batch 128 --save model.myl",
+                                 NULL, extra, NULL, cli_error};
+    int rc = cli_train_parse(cmd, &tool, &a, argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-
-    int loss_i = -1, opt_i, sched_i, init_i = -1, prep_i, prec_i;
-    if (cli_choice(cmd, "opt", opt, opt_names, 6, &opt_i) || cli_choice(cmd, "schedule", sched, sched_names, 3, &sched_i) ||
-        cli_choice(cmd, "precision", precision, precision_names, 2, &prec_i) ||
-        (loss && cli_choice(cmd, "loss", loss, cli_loss_names, 6, &loss_i)) ||
-        (init && cli_choice(cmd, "init", init, cli_init_names, 6, &init_i)) ||
-        cli_choice(cmd, "prep", prep, prep_names, 4, &prep_i))
-        return 2;
-    if (scale + standardize > 1 || ((scale || standardize) && prep_i != 0))
-        return cli_error(cmd, "choose one of --prep, --scale, --standardize"), 2;
-    if (scale)
-        prep_i = 2;
-    if (standardize)
-        prep_i = 3;
-    if (!(val >= 0 && val < 1))
-        return cli_error(cmd, "--val: %g is not in [0, 1)", (double)val), 2;
-    if (seed < 0)
-        return cli_error(cmd, "--seed: %ld < 0", seed), 2;
-    if (myelin_set_leaky_slope(slope))
-        return cli_error(cmd, "--leaky-slope: %s", myelin_last_error()), 2;
-    if (cli_apply_machine(cmd, &m))
+    if (cli_apply_machine(cmd, &a.m))
         return 1;
-    to.opt = (myelin_optimizer)opt_i;
-    to.schedule = (myelin_schedule)sched_i;
-    to.precision = (myelin_precision)prec_i;
-    to.shuffle = !no_shuffle;
-    to.seed = (uint64_t)seed;
-    to.profile = profile;
+    const char *data = a.data, *test = a.test, *save = a.save, *history = a.history;
+    const int json = a.json, quiet = a.quiet, profile = a.profile;
+    const float val = a.val;
 
     /* Data: training part, test part, validation split. */
     myelin_data tr, te = {0}, va = {0};
     int found, have_test = 0;
-    if (cli_load_data(cmd, data, 0, &dopt, &tr, &found))
+    if (cli_load_data(cmd, data, 0, &a.dopt, &tr, &found))
         return 1;
-    cli_data_opts topt = dopt;
-    topt.limit = test_limit;
+    cli_data_opts topt = a.dopt;
+    topt.limit = a.test_limit;
     if (cli_load_data(cmd, test ? test : data, test ? 0 : 1, &topt, &te, &found)) {
         myelin_data_free(&tr);
         return 1;
@@ -261,14 +180,13 @@ int cmd_train(int argc, char **argv)
         cli_error(cmd, "the training data has no label column");
         goto out;
     }
-    if (val > 0 && myelin_data_split(&tr, val, (uint64_t)seed, &va)) {
+    if (val > 0 && myelin_data_split(&tr, val, to->seed, &va)) {
         cli_error(cmd, "--val: %s", myelin_last_error());
         goto out;
     }
 
     /* Network: the description, the per-layer overrides, the preprocessing. */
-    const cli_net_opts no = {layers, init_scale, bias_init, lr_mult, dropout, in_dropout, dropconnect};
-    if (cli_build_net(cmd, &no, loss_i, init_i, &tr, (uint64_t)seed, &prep_i, &net) ||
+    if (cli_build_net(cmd, &a.no, a.loss_i, a.init_i, &tr, to->seed, &a.prep_i, &net) ||
         (have_test && cli_check_fit(cmd, net, &te, "test")))
         goto out;
 
@@ -281,18 +199,10 @@ int cmd_train(int argc, char **argv)
         fprintf(hist, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr\n");
     }
     if (!json && !quiet) {
-        char sum[4096];
-        if (myelin_net_summary(net, sum, sizeof sum) == 0)
-            fputs(sum, stdout);
-        printf("data: %s, %zu training rows x %zu %s, %zu classes%s", data, tr.rows, tr.cols,
-               tr.x_u8 ? "bytes" : "floats", tr.n_classes, prep_i == 2 ? " (scaled)" : prep_i == 3 ? " (standardized)" : "");
-        if (va.rows)
-            printf(", %zu validation", va.rows);
-        if (have_test)
-            printf(", %zu test", te.rows);
-        printf("\ntraining: %s lr %g, batch %zu, %zu epochs, %d threads, %s kernels%s\n", opt_names[opt_i],
-               (double)to.lr, to.batch, to.epochs, myelin_num_threads(), myelin_isa(),
-               prec_i ? ", BF16 products" : "");
+        cli_train_print_data(net, data, &tr, a.prep_i, &va, have_test ? &te : NULL);
+        printf("\ntraining: %s lr %g, batch %zu, %zu epochs, %d threads, %s kernels%s\n", cli_opt_names[a.opt_i],
+               (double)to->lr, to->batch, to->epochs, myelin_num_threads(), myelin_isa(),
+               a.prec_i ? ", BF16 products" : "");
         fflush(stdout);
     }
 
@@ -303,11 +213,11 @@ int cmd_train(int argc, char **argv)
     pg.history = hist;
     myelin_dataset trv = myelin_data_view(&tr), vav = myelin_data_view(&va);
     if (va.rows)
-        to.val = &vav;
-    to.on_batch = on_batch;
-    to.on_batch_user = &pg;
-    to.on_epoch = on_epoch;
-    to.on_epoch_user = &pg;
+        to->val = &vav;
+    to->on_batch = on_batch;
+    to->on_batch_user = &pg;
+    to->on_epoch = on_epoch;
+    to->on_epoch_user = &pg;
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
@@ -316,7 +226,7 @@ int cmd_train(int argc, char **argv)
     sigaction(SIGINT, &sa, &old);
     double t0 = now();
     pg.epoch_start = t0;
-    int st = myelin_train(net, &trv, &to);
+    int st = myelin_train(net, &trv, to);
     double wall = now() - t0;
     sigaction(SIGINT, &old, NULL);
     if (pg.bar)

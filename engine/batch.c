@@ -174,8 +174,8 @@ void myl_convert_batch(const myelin_net *net, const uint8_t *raw, size_t r, floa
         k->u8_vcvt(n, raw + i * n, net->in_offset, net->in_scale, x + i * n);
 }
 
-/* Softmax Jacobian product in place: g = y (.) (g - sum(g*y)), row by row. */
-static void softmax_backward(size_t rows, size_t n, const float *y, float *g)
+/* Also myelin_train_mpi's (mpi/chunk-grad.c), so that its chunks' bytes stay the engine's. */
+void myl_softmax_backward(size_t rows, size_t n, const float *y, float *g)
 {
     for (size_t i = 0; i < rows; i++) {
         const float *yr = y + i * n;
@@ -267,7 +267,7 @@ int myl_output_loss(const myelin_net *net, const myl_kernels *k, size_t rows, co
         if (g) {
             const myelin_act act = net->spec[net->n_layers - 1].act;
             if (act == MYELIN_ACT_SOFTMAX)
-                softmax_backward(rows, n, out, g);
+                myl_softmax_backward(rows, n, out, g);
             else if (act != MYELIN_ACT_LINEAR)
                 k->vact_bwd((int)act, myelin_leaky_slope(), rows * n, out, g, g);
         }

@@ -54,6 +54,9 @@ static inline int myl_layer_fwd_act(const myelin_net *net, size_t l)
     return (int)net->spec[l].act;
 }
 
+/* Validates myelin_train_opts (myelin_train and myelin_train_mpi). */
+int myl_check_train_opts(const myelin_train_opts *o);
+
 /* Validates a dataset against the net: which = "train", "validation", "data";
    need_targets: 1 requires y or labels. */
 int myl_check_dataset(const myelin_net *net, const myelin_dataset *d, const char *which, int need_targets);
@@ -87,6 +90,10 @@ void myl_convert_batch(const myelin_net *net, const uint8_t *raw, size_t r, floa
    Returns 0 or the loss helper's status. */
 int myl_output_loss(const myelin_net *net, const myl_kernels *k, size_t rows, const float *out,
                     float *p, const float *t, double *loss_sum, size_t *correct, float *g);
+
+/* Softmax Jacobian product in place, row by row (a softmax output with a
+   loss it is not fused with): g = y (.) (g - sum(g*y)). */
+void myl_softmax_backward(size_t rows, size_t n, const float *y, float *g);
 
 /* Class of one output row: argmax, or 0/1 at 0.5 for one output. */
 static inline int32_t myl_row_class(const float *p, size_t n)

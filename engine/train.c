@@ -37,7 +37,7 @@ void myelin_train_opts_default(myelin_train_opts *o)
     o->seed = 0;
 }
 
-static int check_opts(const myelin_train_opts *o)
+int myl_check_train_opts(const myelin_train_opts *o)
 {
 #define BAD(...) return myl_fail(MYELIN_EINVAL, __VA_ARGS__)
     if ((unsigned)o->opt > MYELIN_OPT_ADAM)
@@ -292,7 +292,7 @@ int myelin_train(myelin_net *net, const myelin_dataset *train, const myelin_trai
         myelin_train_opts_default(&defaults);
         opts = &defaults;
     }
-    int st = check_opts(opts);
+    int st = myl_check_train_opts(opts);
     if (st)
         return st;
     if ((st = myl_check_dataset(net, train, "training", 1)))

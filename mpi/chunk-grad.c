@@ -81,21 +81,6 @@ static void keep_mask(uint64_t seed, size_t layer, uint64_t step, float p, size_
         dst[i] = myl_rng_keep(key, base + i, thr) ? src[i] * keep_scale : 0.0f;
 }
 
-/* Softmax Jacobian product in place, row by row (a softmax output with a
-   loss it is not fused with): g = y (.) (g - sum(g*y)), as the engine. */
-static void softmax_backward(size_t rows, size_t n, const float *y, float *g)
-{
-    for (size_t i = 0; i < rows; i++) {
-        const float *yr = y + i * n;
-        float *gr = g + i * n;
-        double dot = 0.0;
-        for (size_t j = 0; j < n; j++)
-            dot += (double)gr[j] * yr[j];
-        for (size_t j = 0; j < n; j++)
-            gr[j] = yr[j] * (float)((double)gr[j] - dot);
-    }
-}
-
 /* dL/dz of the output layer for the minibatch's mean loss (1/r, r the
    minibatch's rows, not the chunk's), the loss sum and the right answers. */
 static int output_grad(const myelin_net *net, const myl_kernels *k, size_t rc, size_t r, myl_chunk_ws *ws,
@@ -120,7 +105,7 @@ static int output_grad(const myelin_net *net, const myl_kernels *k, size_t rc, s
             right += myl_row_class(out + i * n, n) == myl_row_class(ws->t + i * n, n);
         const myelin_act act = net->spec[last].act;
         if (act == MYELIN_ACT_SOFTMAX)
-            softmax_backward(rc, n, out, g);
+            myl_softmax_backward(rc, n, out, g);
         else if (act != MYELIN_ACT_LINEAR)
             k->vact_bwd((int)act, myelin_leaky_slope(), rc * n, out, g, g);
     }

@@ -40,12 +40,13 @@ static void on_term(int sig)
 }
 
 /* One line on stderr in one write, so that the ranks' lines do not mix:
-   "myelin-mpi train [rank R/N]: message". Returns 1 (the exit status). */
-static int rank_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int rank_error(const char *fmt, ...)
+   "myelin-mpi train [rank R/N]: message" (c: the cmd). Returns 1 (the exit
+   status). Shaped as cli_error, for cli_train_resolve. */
+static int rank_error(const char *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int rank_error(const char *c, const char *fmt, ...)
 {
     char line[1024];
-    int n = snprintf(line, sizeof line, "myelin-mpi %s: ", cmd);
+    int n = snprintf(line, sizeof line, "myelin-mpi %s: ", c);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
@@ -133,112 +134,56 @@ static void print_profiles(void)
     free(all);
 }
 
-static const char *const opt_names[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"};
-static const char *const sched_names[] = {"constant", "step", "exp"};
-static const char *const prep_names[] = {"auto", "none", "scale", "standardize"};
-
-#include "cli.h"
+/* Where the MPI tool's options differ from myelin train's. */
+static const cli_help_text mpi_help[] = {
+    {"data", "fashion-mnist | mnist:DIR | csv:FILE | xor | table3 (every rank reads it)"},
+    {"test", "test set, evaluated by rank 0 (default: the set's test part)"},
+    {"val", "validation split: not supported with MPI (0 only)"},
+    {"standardize", "same as --prep standardize"},
+    {"layers", "IN,UNITS:ACT[:opt...],... as myelin train"},
+    {"dropconnect", "not supported with MPI"},
+    {"batch", "global minibatch size, over all ranks (>= rows: full batch)"},
+    {"seed", "initialisation, shuffling, dropout"},
+    {"threads", "threads per rank (0: one per physical core)"},
+    {"isa", "kernel path: auto scalar avx2 avx512 neon (the same on every rank)"},
+    {"save", "rank 0 writes the model (atomically) after training"},
+    {"history", "per-epoch figures as CSV (rank 0)"},
+    {"profile", "print where each rank's time went"},
+    {NULL, NULL},
+};
 
 static int cmd_train_mpi(int argc, char **argv)
 {
-    myelin_train_opts to;
-    myelin_train_opts_default(&to);
-    cli_machine m = {0, NULL, 0};
-    cli_data_opts dopt = {NULL, "auto", NULL, 0};
-    cli_net_opts no = {0};
-    const char *loss = NULL, *init = NULL;
-    const char *data = NULL, *test = NULL, *opt = "sgd", *sched = "constant", *save = NULL, *history = NULL;
-    const char *prep = "auto";
-    long seed = 1;
-    size_t test_limit = 0, chunk = 0;
-    float val = 0, slope = myelin_leaky_slope(), timeout = 60.0f;
-    int json = 0, profile = 0, quiet = 0, no_shuffle = 0, scale = 0, standardize = 0;
-    const cli_opt opts[] = {
-        {"data", OPT_STR, &data, "SET", "fashion-mnist | mnist:DIR | csv:FILE | xor | table3 (every rank reads it)"},
-        {"test", OPT_STR, &test, "SET", "test set, evaluated by rank 0 (default: the set's test part)"},
-        {"label", OPT_STR, &dopt.label, "COL", "CSV label column: name, index, last or none (default last)"},
-        {"header", OPT_STR, &dopt.header, "auto|yes|no", "CSV header line"},
-        {"limit", OPT_SIZE, &dopt.limit, "N", "use the first N training rows (0: all)"},
-        {"test-limit", OPT_SIZE, &test_limit, "N", "use the first N test rows (0: all)"},
-        {"val", OPT_FLOAT, &val, "F", "validation split: not supported with MPI (0 only)"},
-        {"binary", OPT_STR, &dopt.binary, "RULE", "0/1 targets from classes: odd, even or a list like 3,5"},
-        {"prep", OPT_STR, &prep, "P", "inputs: auto (bytes scaled to [0,1]), none, scale, standardize"},
-        {"scale", OPT_FLAG, &scale, NULL, "same as --prep scale"},
-        {"standardize", OPT_FLAG, &standardize, NULL, "same as --prep standardize"},
-        {"layers", OPT_STR, &no.layers, "DESC", "IN,UNITS:ACT[:opt...],... as myelin train"},
-        {"loss", OPT_STR, &loss, "L", "mse mae bce bce_logits ce softmax_ce (default from the output layer)"},
-        {"init", OPT_STR, &init, "I", "every layer: glorot_uniform glorot_normal he_normal he_uniform uniform normal"},
-        {"init-scale", OPT_STR, &no.init_scale, "R", "range/sigma of uniform/normal init"},
-        {"bias-init", OPT_STR, &no.bias_init, "R", "biases U(-R,R) (0: zero)"},
-        {"leaky-slope", OPT_FLOAT, &slope, "S", "slope of leaky_relu below 0"},
-        {"opt", OPT_STR, &opt, "O", "sgd momentum nesterov adagrad rmsprop adam"},
-        {"lr", OPT_FLOAT, &to.lr, "F", "learning rate"},
-        {"momentum", OPT_FLOAT, &to.momentum, "F", "momentum, nesterov"},
-        {"beta1", OPT_FLOAT, &to.beta1, "F", "adam"},
-        {"beta2", OPT_FLOAT, &to.beta2, "F", "adam"},
-        {"rho", OPT_FLOAT, &to.rho, "F", "rmsprop"},
-        {"eps", OPT_FLOAT, &to.eps, "F", "adagrad, rmsprop, adam"},
-        {"schedule", OPT_STR, &sched, "S", "learning rate: constant, step, exp"},
-        {"decay", OPT_FLOAT, &to.decay, "F", "step: lr *= F every --decay-epochs; exp: lr *= F each epoch"},
-        {"decay-epochs", OPT_SIZE, &to.decay_epochs, "N", "step schedule period"},
-        {"layer-decay", OPT_FLOAT, &to.layer_decay, "F", "layer i learns at lr / F^i (1: off)"},
-        {"lr-mult", OPT_STR, &no.lr_mult, "F[,F...]", "learning-rate multiplier, one or one per layer"},
-        {"l1", OPT_FLOAT, &to.l1, "F", "L1 penalty on weights"},
-        {"l2", OPT_FLOAT, &to.l2, "F", "L2 penalty on weights"},
-        {"dropout", OPT_STR, &no.dropout, "P", "drop each input of the layers after the first (inverted dropout)"},
-        {"input-dropout", OPT_STR, &no.in_dropout, "P", "drop each input of the first layer"},
-        {"dropconnect", OPT_STR, &no.dropconnect, "P[,P...]", "not supported with MPI"},
-        {"epochs", OPT_SIZE, &to.epochs, "N", "passes over the training rows"},
-        {"batch", OPT_SIZE, &to.batch, "N", "global minibatch size, over all ranks (>= rows: full batch)"},
-        {"chunk", OPT_SIZE, &chunk, "N", "rows per chunk, the unit ranks share (0: 32, or the batch if smaller)"},
-        {"timeout", OPT_FLOAT, &timeout, "S", "seconds a rank waits for the others before giving up"},
-        {"no-shuffle", OPT_FLAG, &no_shuffle, NULL, "keep the order of the rows"},
-        {"seed", OPT_INT, &seed, "N", "initialisation, shuffling, dropout"},
-        {"threads", OPT_INT, &m.threads, "N", "threads per rank (0: one per physical core)"},
-        {"isa", OPT_STR, &m.isa, "NAME", "kernel path: auto scalar avx2 avx512 neon (the same on every rank)"},
-        {"pin", OPT_FLAG, &m.pin, NULL, "pin threads one per core"},
-        {"save", OPT_STR, &save, "FILE", "rank 0 writes the model (atomically) after training"},
-        {"history", OPT_STR, &history, "FILE", "per-epoch figures as CSV (rank 0)"},
-        {"json", OPT_FLAG, &json, NULL, "one JSON object per epoch and a final one"},
-        {"profile", OPT_FLAG, &profile, NULL, "print where each rank's time went"},
-        {"quiet", OPT_FLAG, &quiet, NULL, "no epoch lines"},
-        {NULL, 0, NULL, NULL, NULL},
+    cli_train_args a;
+    cli_train_args_init(&a);
+    myelin_train_opts *const to = &a.to;
+    size_t chunk = 0;
+    float timeout = 60.0f;
+    const cli_opt_extra extra[] = {
+        {"batch", {"chunk", OPT_SIZE, &chunk, "N",
+                   "rows per chunk, the unit ranks share (0: 32, or the batch if smaller)"}},
+        {"batch", {"timeout", OPT_FLOAT, &timeout, "S", "seconds a rank waits for the others before giving up"}},
+        {NULL, {0}},
     };
+    const cli_train_tool tool = {
+        "usage: mpirun -np N myelin-mpi train --data SET [options]\n"
+        "  e.g. mpirun -np 2 myelin-mpi train --data fashion-mnist --layers "
+        "784,128:relu,64:relu,10:softmax --lr 0.05 --batch 128 --threads 1 --save model.myl",
+        mpi_help, extra,
+        "a validation split is not supported in MPI training (MYELIN_EUNSUPPORTED); evaluate on --test instead",
+        rank_error};
     /* the same argv on every rank: a parse error is every rank's */
     if (rank != 0 && (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))))
         return 0;
-    int rc = cli_parse(cmd, "usage: mpirun -np N myelin-mpi train --data SET [options]\n"
-                            "  e.g. mpirun -np 2 myelin-mpi train --data fashion-mnist --layers "
-                            "784,128:relu,64:relu,10:softmax --lr 0.05 --batch 128 --threads 1 --save model.myl",
-                       opts, argc, argv);
+    int rc = cli_train_parse(cmd, &tool, &a, argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    int opt_i, sched_i, prep_i;
-    int loss_i = -1, init_i = -1;
-    if (cli_choice(cmd, "opt", opt, opt_names, 6, &opt_i) || cli_choice(cmd, "schedule", sched, sched_names, 3, &sched_i) ||
-        cli_choice(cmd, "prep", prep, prep_names, 4, &prep_i) ||
-        (loss && cli_choice(cmd, "loss", loss, cli_loss_names, 6, &loss_i)) ||
-        (init && cli_choice(cmd, "init", init, cli_init_names, 6, &init_i)))
-        return 2;
-    if (scale + standardize > 1 || ((scale || standardize) && prep_i != 0))
-        return rank_error("choose one of --prep, --scale, --standardize"), 2;
-    prep_i = scale ? 2 : standardize ? 3 : prep_i;
-    if (val != 0)
-        return rank_error("--val: a validation split is not supported in MPI training (MYELIN_EUNSUPPORTED); "
-                          "evaluate on --test instead"), 2;
-    if (seed < 0)
-        return rank_error("--seed: %ld < 0", seed), 2;
-    if (myelin_set_leaky_slope(slope))
-        return rank_error("--leaky-slope: %s", myelin_last_error()), 2;
     if (myelin_mpi_set_chunk(chunk) || myelin_mpi_set_timeout(timeout))
-        return rank_error("--chunk/--timeout: %s", myelin_last_error()), 2;
-    if (cli_apply_machine(cmd, &m))
+        return rank_error(cmd, "--chunk/--timeout: %s", myelin_last_error()), 2;
+    if (cli_apply_machine(cmd, &a.m))
         return 1;
-    to.opt = (myelin_optimizer)opt_i;
-    to.schedule = (myelin_schedule)sched_i;
-    to.shuffle = !no_shuffle;
-    to.seed = (uint64_t)seed;
-    to.profile = profile;
+    const char *data = a.data, *test = a.test, *save = a.save, *history = a.history;
+    const int json = a.json, quiet = a.quiet, profile = a.profile;
 
     /* every rank loads the data; then they agree that all did */
     myelin_data tr = {0}, te = {0};
@@ -246,19 +191,19 @@ static int cmd_train_mpi(int argc, char **argv)
     char why[400] = "";
     myelin_net *net = NULL;
     FILE *hist = NULL;
-    if (cli_load_data(cmd, data, 0, &dopt, &tr, &found)) {
+    if (cli_load_data(cmd, data, 0, &a.dopt, &tr, &found)) {
         st = MYELIN_EIO;
         snprintf(why, sizeof why, "could not load the training data \"%s\" (its message above)", data ? data : "");
     } else if (!tr.labels) {
         st = MYELIN_EINVAL;
         snprintf(why, sizeof why, "the training data has no label column");
-    } else if (cli_build_net(cmd, &no, loss_i, init_i, &tr, (uint64_t)seed, &prep_i, &net)) {
+    } else if (cli_build_net(cmd, &a.no, a.loss_i, a.init_i, &tr, to->seed, &a.prep_i, &net)) {
         st = MYELIN_EINVAL;
         snprintf(why, sizeof why, "the network could not be built (its message above)");
     }
     if (!st && rank == 0) { /* only rank 0 evaluates */
-        cli_data_opts topt = dopt;
-        topt.limit = test_limit;
+        cli_data_opts topt = a.dopt;
+        topt.limit = a.test_limit;
         if (cli_load_data(cmd, test ? test : data, test ? 0 : 1, &topt, &te, &found)) {
             st = MYELIN_EIO;
             snprintf(why, sizeof why, "could not load the test data (its message above)");
@@ -275,45 +220,40 @@ static int cmd_train_mpi(int argc, char **argv)
     }
     rc = 1;
     if (myelin_mpi_agree(MPI_COMM_WORLD, st, why)) {
-        rank_error("%s", myelin_last_error());
+        rank_error(cmd, "%s", myelin_last_error());
         goto out;
     }
     if (hist)
         fprintf(hist, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr\n");
     if (rank == 0 && !json && !quiet) {
-        char sum[4096];
-        if (myelin_net_summary(net, sum, sizeof sum) == 0)
-            fputs(sum, stdout);
-        printf("data: %s, %zu training rows x %zu %s, %zu classes%s", data, tr.rows, tr.cols,
-               tr.x_u8 ? "bytes" : "floats", tr.n_classes, prep_i == 2 ? " (scaled)" : prep_i == 3 ? " (standardized)" : "");
-        if (have_test)
-            printf(", %zu test", te.rows);
-        const size_t B = to.batch < tr.rows ? to.batch : tr.rows, C = chunk ? (chunk < B ? chunk : B) : (B < 32 ? B : 32);
+        cli_train_print_data(net, data, &tr, a.prep_i, NULL, have_test ? &te : NULL);
+        const size_t B = to->batch < tr.rows ? to->batch : tr.rows, C = chunk ? (chunk < B ? chunk : B) : (B < 32 ? B : 32);
         printf("\ntraining: %s lr %g, batch %zu in chunks of %zu rows, %zu epochs, %d ranks x %d threads, %s kernels\n",
-               opt_names[opt_i], (double)to.lr, to.batch, C, to.epochs, nranks, myelin_num_threads(), myelin_isa());
+               cli_opt_names[a.opt_i], (double)to->lr, to->batch, C, to->epochs, nranks, myelin_num_threads(),
+               myelin_isa());
         fflush(stdout);
     }
     progress pg = {json, quiet, hist, 0, 0, 0};
-    to.on_epoch = on_epoch;
-    to.on_epoch_user = &pg;
+    to->on_epoch = on_epoch;
+    to->on_epoch_user = &pg;
     myelin_dataset trv = myelin_data_view(&tr);
     const double t0 = now();
-    st = myelin_train_mpi(net, &trv, &to, MPI_COMM_WORLD);
+    st = myelin_train_mpi(net, &trv, to, MPI_COMM_WORLD);
     const double wall = now() - t0;
     if (st == MYELIN_EIO) {
         /* the exchange failed: the communicator is unusable, end the job */
-        rank_error("%s; ending the job", myelin_last_error());
+        rank_error(cmd, "%s; ending the job", myelin_last_error());
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     if (st) {
-        rank_error("%s", myelin_last_error());
+        rank_error(cmd, "%s", myelin_last_error());
         goto out;
     }
     if (rank == 0) {
         double tl = NAN, ta = NAN;
         myelin_dataset tev = myelin_data_view(&te);
         if (have_test && myelin_evaluate(net, &tev, &tl, &ta))
-            rank_error("test: %s", myelin_last_error());
+            rank_error(cmd, "test: %s", myelin_last_error());
         const double sps = pg.train_seconds > 0 ? (double)pg.samples / pg.train_seconds : NAN;
         if (json) {
             printf("{\"final\":true,");
@@ -335,13 +275,13 @@ static int cmd_train_mpi(int argc, char **argv)
     rc = 0;
     if (rank == 0 && save) {
         if (myelin_net_save(net, save))
-            rc = rank_error("--save: %s", myelin_last_error());
+            rc = rank_error(cmd, "--save: %s", myelin_last_error());
         else if (!json && !quiet)
             printf("saved %s\n", save);
     }
 out:
     if (hist && fclose(hist) != 0 && rc == 0)
-        rc = rank_error("--history %s: write error", history);
+        rc = rank_error(cmd, "--history %s: write error", history);
     myelin_net_free(net);
     myelin_data_free(&tr);
     myelin_data_free(&te);

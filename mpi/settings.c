@@ -57,41 +57,15 @@ void myl_mpi_store_profile(const myelin_mpi_profile *p)
     have_profile = 1;
 }
 
-/* The checks of myelin_train (its own are private to the engine's train.c),
-   and what this mode does not do. */
+/* The checks of myelin_train (the engine's own), and what this mode does not do. */
 int myl_mpi_check_args(const myelin_net *net, const myelin_dataset *d, const myelin_train_opts *o)
 {
-#define BAD(...) return myl_fail(MYELIN_EINVAL, __VA_ARGS__)
     if (!net)
-        BAD("myelin_train_mpi: net is NULL");
-    if ((unsigned)o->opt > MYELIN_OPT_ADAM)
-        BAD("train options: opt %d is not a myelin_optimizer", (int)o->opt);
-    if (!(isfinite(o->lr) && o->lr > 0.0f))
-        BAD("train options: lr %g must be finite and > 0", (double)o->lr);
-    if ((o->opt == MYELIN_OPT_MOMENTUM || o->opt == MYELIN_OPT_NESTEROV) && !(o->momentum >= 0.0f && o->momentum < 1.0f))
-        BAD("train options: momentum %g must be in [0, 1)", (double)o->momentum);
-    if (o->opt == MYELIN_OPT_ADAM && !(o->beta1 >= 0.0f && o->beta1 < 1.0f && o->beta2 >= 0.0f && o->beta2 < 1.0f))
-        BAD("train options: beta1 %g and beta2 %g must be in [0, 1)", (double)o->beta1, (double)o->beta2);
-    if (o->opt == MYELIN_OPT_RMSPROP && !(o->rho >= 0.0f && o->rho < 1.0f))
-        BAD("train options: rho %g must be in [0, 1)", (double)o->rho);
-    if (o->opt >= MYELIN_OPT_ADAGRAD && !(isfinite(o->eps) && o->eps > 0.0f))
-        BAD("train options: eps %g must be finite and > 0", (double)o->eps);
-    if ((unsigned)o->schedule > MYELIN_SCHED_EXP)
-        BAD("train options: schedule %d is not a myelin_schedule", (int)o->schedule);
-    if (o->schedule != MYELIN_SCHED_CONSTANT && !(isfinite(o->decay) && o->decay > 0.0f))
-        BAD("train options: decay %g must be finite and > 0", (double)o->decay);
-    if (o->schedule == MYELIN_SCHED_STEP && o->decay_epochs == 0)
-        BAD("train options: decay_epochs must be >= 1 for the step schedule");
-    if (!(isfinite(o->layer_decay) && o->layer_decay > 0.0f))
-        BAD("train options: layer_decay %g must be finite and > 0 (1 = off)", (double)o->layer_decay);
-    if (!(isfinite(o->l1) && o->l1 >= 0.0f) || !(isfinite(o->l2) && o->l2 >= 0.0f))
-        BAD("train options: l1 %g and l2 %g must be finite and >= 0", (double)o->l1, (double)o->l2);
-    if (o->epochs == 0 || o->batch == 0)
-        BAD("train options: %s is 0", o->epochs == 0 ? "epochs" : "batch");
-    if ((unsigned)o->precision > MYELIN_PRECISION_BF16)
-        BAD("train options: precision %d is not a myelin_precision (FP32 0, BF16 1)", (int)o->precision);
-#undef BAD
-    int st = myl_check_dataset(net, d, "training", 1);
+        return myl_fail(MYELIN_EINVAL, "myelin_train_mpi: net is NULL");
+    int st = myl_check_train_opts(o);
+    if (st)
+        return st;
+    st = myl_check_dataset(net, d, "training", 1);
     if (st)
         return st;
     if (o->precision != MYELIN_PRECISION_FP32) /* its step is its own (train-mpi.c), FP32 only */
