@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "pack.h"
+#include "x86/gemm-rows-case.h"
 #include "x86/gemm-tile-avx512.h"
 #include "x86/pack-transpose-avx2.h"
 
@@ -124,24 +125,10 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
             myl_f32_vact_avx512(act, ep->slope, n, c + (size_t)i * ldc, c + (size_t)i * ldc);
 }
 
-/* Instances per row count, one or two column vectors, and A with
-   contiguous rows (packed, or stored transposed) or contiguous k (row-major). */
-#define ROWS_CASE(r)                                                          \
-    case r:                                                                   \
-        if (n > 16)                                                           \
-            rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 2, 1, n, ep)  \
-                 : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 2, 0, n, ep);     \
-        else                                                                  \
-            rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 1, 1, n, ep)  \
-                 : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 1, 0, n, ep);     \
-        break;
-
-/* 13..24 rows: one column vector only (n <= 16, the table's mr_narrow). */
-#define NARROW_CASE(r)                                                        \
-    case r:                                                                   \
-        rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 1, 1, n, ep)      \
-             : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 1, 0, n, ep);         \
-        break;
+/* Instances per row count and one or two column vectors (x86/gemm-rows-case.h);
+   13..24 rows: one column vector only (n <= 16, the table's mr_narrow). */
+#define ROWS_CASE(r) MYL_ROWS_CASE_NV2(r, 16)
+#define NARROW_CASE(r) MYL_ROWS_CASE_NV1(r)
 
 /* Narrow panels (n <= 16) of more than ROWS_NARROW rows: out of line, so
    the common tiles keep a small stack frame. (Rows along the lanes, the

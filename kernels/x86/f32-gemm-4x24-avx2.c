@@ -11,6 +11,7 @@
 #include "pack.h"
 #include "x86/pack-transpose-avx2.h"
 #include "x86/gemm-avx2.h"
+#include "x86/gemm-rows-case.h"
 #include "x86/math-avx2.h"
 #include "x86/vact-avx2.h"
 
@@ -114,20 +115,8 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
             myl_f32_vact_avx2(ep->act, ep->slope, n, c + (size_t)i * ldc, c + (size_t)i * ldc);
 }
 
-/* Instances per row count, one to three column vectors, and A with
-   contiguous rows (packed, or stored transposed) or contiguous k (row-major). */
-#define NV_CASE(r, v)                                                         \
-    rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, v, 1, n, ep)          \
-             : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, v, 0, n, ep)
-#define ROWS_CASE(r)                                                          \
-    case r:                                                                   \
-        if (n > 16)                                                           \
-            NV_CASE(r, 3);                                                    \
-        else if (n > 8)                                                       \
-            NV_CASE(r, 2);                                                    \
-        else                                                                  \
-            NV_CASE(r, 1);                                                    \
-        break;
+/* Instances per row count and one to three column vectors (x86/gemm-rows-case.h). */
+#define ROWS_CASE(r) MYL_ROWS_CASE_NV3(r, 8)
 
 void myl_f32_gemm_ukr_4x24_avx2(size_t k, const void *pa_, size_t rsa, size_t csa, const void *pb_, size_t ldpb,
                                 float *c, size_t ldc, size_t m, size_t n, const myl_epilogue *ep)

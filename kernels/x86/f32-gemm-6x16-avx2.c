@@ -10,6 +10,7 @@
 #include "pack.h"
 #include "x86/pack-transpose-avx2.h"
 #include "x86/gemm-avx2.h"
+#include "x86/gemm-rows-case.h"
 #include "x86/math-avx2.h"
 #include "x86/vact-avx2.h"
 
@@ -101,17 +102,8 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
             myl_f32_vact_avx2(ep->act, ep->slope, n, c + (size_t)i * ldc, c + (size_t)i * ldc);
 }
 
-/* Instances per row count, one or two column vectors, and A with
-   contiguous rows (packed, or stored transposed) or contiguous k (row-major). */
-#define ROWS_CASE(r)                                                          \
-    case r:                                                                   \
-        if (n > 8)                                                            \
-            rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 2, 1, n, ep)  \
-                 : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 2, 0, n, ep);     \
-        else                                                                  \
-            rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 1, 1, n, ep)  \
-                 : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 1, 0, n, ep);     \
-        break;
+/* Instances per row count and one or two column vectors (x86/gemm-rows-case.h). */
+#define ROWS_CASE(r) MYL_ROWS_CASE_NV2(r, 8)
 
 void myl_f32_gemm_ukr_avx2(size_t k, const void *pa_, size_t rsa, size_t csa, const void *pb_, size_t ldpb, float *c, size_t ldc,
                            size_t m, size_t n, const myl_epilogue *ep)
