@@ -54,23 +54,6 @@ static const struct {
     {"min_team_elements", offsetof(myl_sched_tuning, min_team_elements)},
 };
 
-static const myl_kernels *table_of(unsigned id)
-{
-    switch (id) {
-    case MYL_ISA_SCALAR: return &myl_kernels_scalar;
-#if defined(MYL_HAVE_AVX2)
-    case MYL_ISA_AVX2: return &myl_kernels_avx2;
-#endif
-#if defined(MYL_HAVE_AVX512)
-    case MYL_ISA_AVX512: return &myl_kernels_avx512;
-#endif
-#if defined(MYL_HAVE_NEON)
-    case MYL_ISA_NEON: return &myl_kernels_neon;
-#endif
-    default: return NULL;
-    }
-}
-
 void myl_tuning_signature(char *buf, size_t len)
 {
     const myl_cpu *c = myl_cpu_info();
@@ -128,7 +111,7 @@ static int apply(myl_tuning *t, const char *key, const char *val, char *msg, siz
     if (!strncmp(f, "variant.", 8)) {
         for (int cls = 0; cls < MYL_CLASS_COUNT; cls++)
             if (!strcmp(f + 8, class_names[cls])) {
-                const myl_kernels *k = table_of(id);
+                const myl_kernels *k = myl_tuning_table(id);
                 for (unsigned v = 0; k && v < k->n_variants; v++)
                     if (!strcmp(k->variants[v].name, val)) {
                         x->variant[cls] = v;
@@ -254,7 +237,7 @@ int myl_tuning_format(const myl_tuning *t, const char *sig, char *buf, size_t le
         put(&w, "cpu %s\n", sig);
     put(&w, "name %s\n", t->name);
     for (unsigned id = 0; id < MYL_ISA_COUNT; id++) {
-        const myl_kernels *k = table_of(id);
+        const myl_kernels *k = myl_tuning_table(id);
         if (!k || !k->variants || !k->n_variants)
             continue;
         const myl_isa_tuning *x = &t->isa[id];
