@@ -211,52 +211,36 @@ int myl_tuning_parse(const char *text, size_t len, myl_tuning *out, char *sig, s
     return MYELIN_OK;
 }
 
-typedef struct {
-    char *buf;
-    size_t len, off;
-} writer;
-
-static void put(writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(writer *w, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vsnprintf(w->off < w->len ? w->buf + w->off : NULL, w->off < w->len ? w->len - w->off : 0, fmt, ap);
-    va_end(ap);
-    if (r > 0)
-        w->off += (size_t)r;
-}
-
 int myl_tuning_format(const myl_tuning *t, const char *sig, char *buf, size_t len)
 {
-    writer w = {buf, len, 0};
+    myl_writer w = {buf, len, 0};
     if (len)
         buf[0] = 0;
-    put(&w, "myelin-tuning 1\n");
+    myl_put(&w, "myelin-tuning 1\n");
     if (sig)
-        put(&w, "cpu %s\n", sig);
-    put(&w, "name %s\n", t->name);
+        myl_put(&w, "cpu %s\n", sig);
+    myl_put(&w, "name %s\n", t->name);
     for (unsigned id = 0; id < MYL_ISA_COUNT; id++) {
         const myl_kernels *k = myl_tuning_table(id);
         if (!k || !k->variants || !k->n_variants)
             continue;
         const myl_isa_tuning *x = &t->isa[id];
         for (int cls = 0; cls < MYL_CLASS_COUNT; cls++)
-            put(&w, "%s.variant.%s %s\n", isa_names[id], class_names[cls],
-                k->variants[x->variant[cls] < k->n_variants ? x->variant[cls] : 0].name);
+            myl_put(&w, "%s.variant.%s %s\n", isa_names[id], class_names[cls],
+                    k->variants[x->variant[cls] < k->n_variants ? x->variant[cls] : 0].name);
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
             const char *p = (const char *)x + fields[i].off;
             if (fields[i].type == F_SIZE)
-                put(&w, "%s.%s %zu\n", isa_names[id], fields[i].key, *(const size_t *)(const void *)p);
+                myl_put(&w, "%s.%s %zu\n", isa_names[id], fields[i].key, *(const size_t *)(const void *)p);
             else if (fields[i].type == F_UNSIGNED)
-                put(&w, "%s.%s %u\n", isa_names[id], fields[i].key, *(const unsigned *)(const void *)p);
+                myl_put(&w, "%s.%s %u\n", isa_names[id], fields[i].key, *(const unsigned *)(const void *)p);
             else
-                put(&w, "%s.%s %.17g\n", isa_names[id], fields[i].key, *(const double *)(const void *)p);
+                myl_put(&w, "%s.%s %.17g\n", isa_names[id], fields[i].key, *(const double *)(const void *)p);
         }
     }
     for (size_t i = 0; i < sizeof sched_fields / sizeof sched_fields[0]; i++)
-        put(&w, "sched.%s %.17g\n", sched_fields[i].key,
-            *(const double *)(const void *)((const char *)&t->sched + sched_fields[i].off));
+        myl_put(&w, "sched.%s %.17g\n", sched_fields[i].key,
+                *(const double *)(const void *)((const char *)&t->sched + sched_fields[i].off));
     if (w.off >= len)
         return myl_fail(MYELIN_EINVAL, "tuning record: buffer of %zu bytes too small (needs %zu)", len, w.off + 1);
     return MYELIN_OK;
