@@ -51,6 +51,28 @@ static void my_chunk(size_t n, size_t *lo, size_t *hi)
     *hi = *lo + chunk < n ? *lo + chunk : n;
 }
 
+/* Runs the call given after n and team (a team_size) on [lo, hi): once on
+   [0, n) when team is 1, else on each thread's my_chunk of [0, n) in a team
+   of that many. A macro, so the kernels are still called directly. */
+#define OVER_TEAM(n, team, ...)                                                \
+    do {                                                                       \
+        const size_t over_n_ = (n);                                            \
+        const int over_nt_ = (team);                                           \
+        if (over_nt_ <= 1) {                                                   \
+            const size_t lo = 0, hi = over_n_;                                 \
+            __VA_ARGS__;                                                       \
+            break;                                                             \
+        }                                                                      \
+        _Pragma("omp parallel num_threads(over_nt_)")                          \
+        {                                                                      \
+            myl_pin_team();                                                    \
+            size_t lo, hi;                                                     \
+            my_chunk(over_n_, &lo, &hi);                                       \
+            if (hi > lo)                                                       \
+                __VA_ARGS__;                                                   \
+        }                                                                      \
+    } while (0)
+
 /* Checks one rows x cols operand with leading dimension ld. */
 static int check_matrix(const char *fn, const char *name, const void *p, size_t rows, size_t cols,
                         size_t ld)
@@ -109,19 +131,7 @@ int myelin_activate(myelin_act act, size_t rows, size_t cols, const float *x, si
     if (act != MYELIN_ACT_SOFTMAX && ldx == cols && ldy == cols) {
         /* contiguous: split the flat block into equal chunks, one per thread */
         const size_t total = rows * cols;
-        const int nt = team_size(total);
-        if (nt <= 1) {
-            k->vact((int)act, slope, total, x, y);
-            return MYELIN_OK;
-        }
-#pragma omp parallel num_threads(nt)
-        {
-            myl_pin_team();
-            size_t lo, hi;
-            my_chunk(total, &lo, &hi);
-            if (hi > lo)
-                k->vact((int)act, slope, hi - lo, x + lo, y + lo);
-        }
+        OVER_TEAM(total, team_size(total), k->vact((int)act, slope, hi - lo, x + lo, y + lo));
         return MYELIN_OK;
     }
     const int nt = team_size(rows * cols);
@@ -156,35 +166,13 @@ int myelin_activate_backward(myelin_act act, size_t rows, size_t cols, const flo
     const float slope = myelin_leaky_slope();
     if (act != MYELIN_ACT_SOFTMAX && ldy == cols && lddy == cols && lddx == cols) {
         const size_t total = rows * cols;
-        const int nt = team_size(total);
-        if (nt <= 1) {
-            k->vact_bwd((int)act, slope, total, y, dy, dx);
-            return MYELIN_OK;
-        }
-#pragma omp parallel num_threads(nt)
-        {
-            myl_pin_team();
-            size_t lo, hi;
-            my_chunk(total, &lo, &hi);
-            if (hi > lo)
-                k->vact_bwd((int)act, slope, hi - lo, y + lo, dy + lo, dx + lo);
-        }
+        OVER_TEAM(total, team_size(total), k->vact_bwd((int)act, slope, hi - lo, y + lo, dy + lo, dx + lo));
         return MYELIN_OK;
     }
     const int nt = team_size(rows * cols);
     if (act == MYELIN_ACT_SOFTMAX && k->softmax_bwd) { /* the path's matrix kernel, rows split over the team */
-        if (nt <= 1) {
-            k->softmax_bwd(rows, cols, y, ldy, dy, lddy, dx, lddx);
-            return MYELIN_OK;
-        }
-#pragma omp parallel num_threads(nt)
-        {
-            myl_pin_team();
-            size_t lo, hi;
-            my_chunk(rows, &lo, &hi);
-            if (hi > lo)
-                k->softmax_bwd(hi - lo, cols, y + lo * ldy, ldy, dy + lo * lddy, lddy, dx + lo * lddx, lddx);
-        }
+        OVER_TEAM(rows, nt,
+                  k->softmax_bwd(hi - lo, cols, y + lo * ldy, ldy, dy + lo * lddy, lddy, dx + lo * lddx, lddx));
         return MYELIN_OK;
     }
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
@@ -211,19 +199,7 @@ static int vunary(const char *fn, int which, size_t n, const float *x, float *y)
     if (st)
         return st;
     const myl_vunary_fn f = which == 0 ? k->vexp : which == 1 ? k->vsigmoid : k->vtanh;
-    const int nt = team_size(n);
-    if (nt <= 1) {
-        f(n, x, y);
-        return MYELIN_OK;
-    }
-#pragma omp parallel num_threads(nt)
-    {
-        myl_pin_team();
-        size_t lo, hi;
-        my_chunk(n, &lo, &hi);
-        if (hi > lo)
-            f(hi - lo, x + lo, y + lo);
-    }
+    OVER_TEAM(n, team_size(n), f(hi - lo, x + lo, y + lo));
     return MYELIN_OK;
 }
 

@@ -1,4 +1,4 @@
-/* Status strings and the thread-local last-error message. */
+/* Status strings, the thread-local last-error message, and the text writer. */
 #include "internal.h"
 
 #include <stdarg.h>
@@ -62,4 +62,14 @@ int myl_mul_ok(size_t a, size_t b, size_t *out)
         return 0;
     *out = r;
     return 1;
+}
+
+void myl_put(myl_writer *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vsnprintf(w->off < w->len ? w->buf + w->off : NULL, w->off < w->len ? w->len - w->off : 0, fmt, ap);
+    va_end(ap);
+    if (r > 0)
+        w->off += (size_t)r;
 }

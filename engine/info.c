@@ -6,22 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct {
-    char *buf;
-    size_t len, off;
-} writer;
-
-static void put(writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(writer *w, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(w->buf + w->off, w->off < w->len ? w->len - w->off : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        w->off += (size_t)n;
-}
-
 static const char *const paths[] = {"scalar", "avx2", "avx512", "neon"};
 
 static int compiled_in(const char *name)
@@ -47,14 +31,14 @@ int myelin_info(char *buf, size_t len)
 {
     if (!buf || len == 0)
         return myl_fail(MYELIN_EINVAL, "myelin_info: buf is NULL or len is 0");
-    writer w = {buf, len, 0};
+    myl_writer w = {buf, len, 0};
     buf[0] = 0;
     const myl_cpu *c = myl_cpu_info();
-    put(&w, "Myelin %s\n", myelin_version());
-    put(&w, "CPU: %s", c->brand[0] ? c->brand : "(no brand string)");
-    put(&w, " [vendor %s, family %d, model %d]\n", c->vendor[0] ? c->vendor : "?", c->family, c->model);
+    myl_put(&w, "Myelin %s\n", myelin_version());
+    myl_put(&w, "CPU: %s", c->brand[0] ? c->brand : "(no brand string)");
+    myl_put(&w, " [vendor %s, family %d, model %d]\n", c->vendor[0] ? c->vendor : "?", c->family, c->model);
 #if defined(__x86_64__)
-    put(&w, "  features:");
+    myl_put(&w, "  features:");
     struct { const char *n; int on; } f[] = {
         {"sse2", c->sse2}, {"avx", c->avx}, {"avx2", c->avx2}, {"fma", c->fma},
         {"avx512f", c->avx512f}, {"avx512dq", c->avx512dq}, {"avx512bw", c->avx512bw},
@@ -62,67 +46,67 @@ int myelin_info(char *buf, size_t len)
         {"amx_tile", c->amx_tile}};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         if (f[i].on)
-            put(&w, " %s", f[i].n);
-    put(&w, "\n  OS saves: ymm %s, zmm %s, amx %s\n", c->os_ymm ? "yes" : "no", c->os_zmm ? "yes" : "no",
-        c->os_amx ? "yes" : "no");
+            myl_put(&w, " %s", f[i].n);
+    myl_put(&w, "\n  OS saves: ymm %s, zmm %s, amx %s\n", c->os_ymm ? "yes" : "no", c->os_zmm ? "yes" : "no",
+            c->os_amx ? "yes" : "no");
 #elif defined(__aarch64__)
-    put(&w, "  features: neon%s\n", c->asimdhp ? " asimdhp" : "");
+    myl_put(&w, "  features: neon%s\n", c->asimdhp ? " asimdhp" : "");
 #endif
     const myl_caches *ca = myl_cache_info();
-    put(&w, "Caches (%s): L1d %zu KiB, L2 %zu KiB, L3 %zu KiB\n", ca->from_system ? "from the system" : "defaults",
-        ca->l1d >> 10, ca->l2 >> 10, ca->l3 >> 10);
-    put(&w, "Threads: %d in use, %d physical core(s)\n", myl_threads(), myl_physical_cores());
+    myl_put(&w, "Caches (%s): L1d %zu KiB, L2 %zu KiB, L3 %zu KiB\n", ca->from_system ? "from the system" : "defaults",
+            ca->l1d >> 10, ca->l2 >> 10, ca->l3 >> 10);
+    myl_put(&w, "Threads: %d in use, %d physical core(s)\n", myl_threads(), myl_physical_cores());
     char topo[512];
     topo[0] = 0;
     myl_topology_text(topo, sizeof topo);
-    put(&w, "%s", topo);
-    put(&w, "ISA paths:\n");
+    myl_put(&w, "%s", topo);
+    myl_put(&w, "ISA paths:\n");
     const char *active = myelin_isa();
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         const char *name = paths[i];
         const myl_kernels *k = myl_kernels_by_name(name);
         const char *state = k ? "runs here" : compiled_in(name) ? "not on this CPU" : "not in this build";
-        put(&w, "  %-7s %-17s %-9s", name, state, !strcmp(name, active) ? "(in use)" : "");
+        myl_put(&w, "  %-7s %-17s %-9s", name, state, !strcmp(name, active) ? "(in use)" : "");
         if (k) {
             myl_gemm_plan pl, pn;
             myl_tuning_plan(k, MYL_CLASS_LARGE, &pl);
             myl_tuning_plan(k, MYL_CLASS_NN, &pn);
-            put(&w, "gemm %s, blocks MC %zu KC %zu NC %zu, packs %u-byte elements", pl.v->name, pl.mc, pl.kc,
-                pl.nc, k->pack_elem_size);
+            myl_put(&w, "gemm %s, blocks MC %zu KC %zu NC %zu, packs %u-byte elements", pl.v->name, pl.mc, pl.kc,
+                    pl.nc, k->pack_elem_size);
             if (pn.v != pl.v)
-                put(&w, "; below %.3g multiply-adds %s", myl_tuning_active()->isa[k->id].large_work, pn.v->name);
+                myl_put(&w, "; below %.3g multiply-adds %s", myl_tuning_active()->isa[k->id].large_work, pn.v->name);
         }
-        put(&w, "\n");
+        myl_put(&w, "\n");
     }
     char sig[512], path[1024];
     int from_env = 0;
     myl_tuning_signature(sig, sizeof sig);
-    put(&w, "Tuning record: '%s', %s\n  CPU signature: %s\n", myl_tuning_active()->name, myl_tuning_source(), sig);
+    myl_put(&w, "Tuning record: '%s', %s\n  CPU signature: %s\n", myl_tuning_active()->name, myl_tuning_source(), sig);
     if (myl_tuning_default_path(path, sizeof path, &from_env))
-        put(&w, "  tuning file: %s%s\n", path, from_env ? " (MYELIN_TUNING)" : "");
+        myl_put(&w, "  tuning file: %s%s\n", path, from_env ? " (MYELIN_TUNING)" : "");
     if (myl_tuning_warning()[0])
-        put(&w, "  warning: %s\n", myl_tuning_warning());
+        myl_put(&w, "  warning: %s\n", myl_tuning_warning());
     const myl_kernels *in_use;
     if (myl_kernels_get(&in_use) != MYELIN_OK)
-        put(&w, "  no path in use: %s\n", myelin_last_error());
+        myl_put(&w, "  no path in use: %s\n", myelin_last_error());
     /* BF16 GEMM: the hardware path follows the avx512 path (MYELIN_ISA=avx512bf16 insists on it). */
     const myl_kernels *bk;
-    put(&w, "BF16 GEMM: ");
+    myl_put(&w, "BF16 GEMM: ");
     if (myl_bf16_kernels_get(&bk) == MYELIN_OK) {
         myl_blocking b;
         myl_gemm_blocking(bk, &b);
-        put(&w, "%s, tile %ux%u, blocks MC %zu KC %zu NC %zu, packs BF16 pairs (FP32 operands rounded)\n",
-            myelin_bf16_path(), bk->mr, bk->nr, b.mc, b.kc, b.nc);
+        myl_put(&w, "%s, tile %ux%u, blocks MC %zu KC %zu NC %zu, packs BF16 pairs (FP32 operands rounded)\n",
+                myelin_bf16_path(), bk->mr, bk->nr, b.mc, b.kc, b.nc);
     } else
-        put(&w, "none (%s)\n", myelin_last_error());
-    put(&w, "  avx512bf16: %s\n", myelin_isa_supported("avx512bf16") ? "runs here"
+        myl_put(&w, "none (%s)\n", myelin_last_error());
+    myl_put(&w, "  avx512bf16: %s\n", myelin_isa_supported("avx512bf16") ? "runs here"
 #if defined(MYL_HAVE_AVX512BF16)
-                                   : "not on this CPU"
+                                       : "not on this CPU"
 #else
-                                   : "not in this build"
+                                       : "not in this build"
 #endif
     );
-    put(&w, "  amx: %s\n", myl_amx_state());
+    myl_put(&w, "  amx: %s\n", myl_amx_state());
     if (w.off >= len)
         return myl_fail(MYELIN_EINVAL, "myelin_info: buffer of %zu bytes too small (needs %zu)", len, w.off + 1);
     return MYELIN_OK;

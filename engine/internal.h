@@ -12,6 +12,14 @@
    `return myl_fail(MYELIN_EINVAL, "lda (%zu) < k (%zu)", lda, k);` reads well. */
 int myl_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void myl_clear_error(void);
+/* Text into a caller's buffer: appends printf output at off (truncated to
+   len bytes, always terminated when len > 0); off counts the whole text,
+   so off >= len afterwards means it did not fit. */
+typedef struct {
+    char *buf;
+    size_t len, off;
+} myl_writer;
+void myl_put(myl_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The kernel table in use, initialised on first use from MYELIN_ISA or the
    fastest path this CPU runs. NULL only when MYELIN_ISA names a path this

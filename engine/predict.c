@@ -119,6 +119,31 @@ static void infer_end(infer_ctx *c)
     myl_infer_ws_free(&c->ws);
 }
 
+/* Forward passes over the data set in chunks; each chunk's outputs go to
+   out (rows ldo apart) when out is given, else their classes to classes. */
+static int predict_rows(myelin_net *net, const myelin_dataset *data, const char *fn, float *out, size_t ldo,
+                        int32_t *classes)
+{
+    infer_ctx c;
+    int st = infer_begin(net, data, fn, 0, &c);
+    if (st)
+        return st;
+    const size_t n = myelin_net_outputs(net), last = net->n_layers - 1;
+    for (size_t first = 0; first < data->rows; first += c.ws.chunk) {
+        size_t r = data->rows - first < c.ws.chunk ? data->rows - first : c.ws.chunk;
+        myl_gather_batch(net, data, NULL, first, r, c.ws.x, NULL, c.threads);
+        if ((st = myl_forward_infer(net, r, c.ws.x, c.ws.bufs, 1)))
+            break;
+        for (size_t i = 0; i < r; i++)
+            if (out)
+                memcpy(out + (first + i) * ldo, c.ws.bufs[last] + i * n, n * sizeof(float));
+            else
+                classes[first + i] = myl_row_class(c.ws.bufs[last] + i * n, n);
+    }
+    infer_end(&c);
+    return st;
+}
+
 int myelin_predict_proba(myelin_net *net, const myelin_dataset *data, float *out, size_t ldo)
 {
     if (!out)
@@ -126,42 +151,14 @@ int myelin_predict_proba(myelin_net *net, const myelin_dataset *data, float *out
     if (net && ldo < myelin_net_outputs(net))
         return myl_fail(MYELIN_EINVAL, "myelin_predict_proba: ldo (%zu) < the net's %zu outputs", ldo,
                         myelin_net_outputs(net));
-    infer_ctx c;
-    int st = infer_begin(net, data, "myelin_predict_proba", 0, &c);
-    if (st)
-        return st;
-    const size_t n = myelin_net_outputs(net), last = net->n_layers - 1;
-    for (size_t first = 0; first < data->rows; first += c.ws.chunk) {
-        size_t r = data->rows - first < c.ws.chunk ? data->rows - first : c.ws.chunk;
-        myl_gather_batch(net, data, NULL, first, r, c.ws.x, NULL, c.threads);
-        if ((st = myl_forward_infer(net, r, c.ws.x, c.ws.bufs, 1)))
-            break;
-        for (size_t i = 0; i < r; i++)
-            memcpy(out + (first + i) * ldo, c.ws.bufs[last] + i * n, n * sizeof(float));
-    }
-    infer_end(&c);
-    return st;
+    return predict_rows(net, data, "myelin_predict_proba", out, ldo, NULL);
 }
 
 int myelin_predict(myelin_net *net, const myelin_dataset *data, int32_t *classes)
 {
     if (!classes)
         return myl_fail(MYELIN_EINVAL, "myelin_predict: classes is NULL");
-    infer_ctx c;
-    int st = infer_begin(net, data, "myelin_predict", 0, &c);
-    if (st)
-        return st;
-    const size_t n = myelin_net_outputs(net), last = net->n_layers - 1;
-    for (size_t first = 0; first < data->rows; first += c.ws.chunk) {
-        size_t r = data->rows - first < c.ws.chunk ? data->rows - first : c.ws.chunk;
-        myl_gather_batch(net, data, NULL, first, r, c.ws.x, NULL, c.threads);
-        if ((st = myl_forward_infer(net, r, c.ws.x, c.ws.bufs, 1)))
-            break;
-        for (size_t i = 0; i < r; i++)
-            classes[first + i] = myl_row_class(c.ws.bufs[last] + i * n, n);
-    }
-    infer_end(&c);
-    return st;
+    return predict_rows(net, data, "myelin_predict", NULL, 0, classes);
 }
 
 int myelin_evaluate(myelin_net *net, const myelin_dataset *data, double *loss, double *accuracy)

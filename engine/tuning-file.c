@@ -54,23 +54,6 @@ static const struct {
     {"min_team_elements", offsetof(myl_sched_tuning, min_team_elements)},
 };
 
-static const myl_kernels *table_of(unsigned id)
-{
-    switch (id) {
-    case MYL_ISA_SCALAR: return &myl_kernels_scalar;
-#if defined(MYL_HAVE_AVX2)
-    case MYL_ISA_AVX2: return &myl_kernels_avx2;
-#endif
-#if defined(MYL_HAVE_AVX512)
-    case MYL_ISA_AVX512: return &myl_kernels_avx512;
-#endif
-#if defined(MYL_HAVE_NEON)
-    case MYL_ISA_NEON: return &myl_kernels_neon;
-#endif
-    default: return NULL;
-    }
-}
-
 void myl_tuning_signature(char *buf, size_t len)
 {
     const myl_cpu *c = myl_cpu_info();
@@ -128,7 +111,7 @@ static int apply(myl_tuning *t, const char *key, const char *val, char *msg, siz
     if (!strncmp(f, "variant.", 8)) {
         for (int cls = 0; cls < MYL_CLASS_COUNT; cls++)
             if (!strcmp(f + 8, class_names[cls])) {
-                const myl_kernels *k = table_of(id);
+                const myl_kernels *k = myl_tuning_table(id);
                 for (unsigned v = 0; k && v < k->n_variants; v++)
                     if (!strcmp(k->variants[v].name, val)) {
                         x->variant[cls] = v;
@@ -228,52 +211,36 @@ int myl_tuning_parse(const char *text, size_t len, myl_tuning *out, char *sig, s
     return MYELIN_OK;
 }
 
-typedef struct {
-    char *buf;
-    size_t len, off;
-} writer;
-
-static void put(writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(writer *w, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vsnprintf(w->off < w->len ? w->buf + w->off : NULL, w->off < w->len ? w->len - w->off : 0, fmt, ap);
-    va_end(ap);
-    if (r > 0)
-        w->off += (size_t)r;
-}
-
 int myl_tuning_format(const myl_tuning *t, const char *sig, char *buf, size_t len)
 {
-    writer w = {buf, len, 0};
+    myl_writer w = {buf, len, 0};
     if (len)
         buf[0] = 0;
-    put(&w, "myelin-tuning 1\n");
+    myl_put(&w, "myelin-tuning 1\n");
     if (sig)
-        put(&w, "cpu %s\n", sig);
-    put(&w, "name %s\n", t->name);
+        myl_put(&w, "cpu %s\n", sig);
+    myl_put(&w, "name %s\n", t->name);
     for (unsigned id = 0; id < MYL_ISA_COUNT; id++) {
-        const myl_kernels *k = table_of(id);
+        const myl_kernels *k = myl_tuning_table(id);
         if (!k || !k->variants || !k->n_variants)
             continue;
         const myl_isa_tuning *x = &t->isa[id];
         for (int cls = 0; cls < MYL_CLASS_COUNT; cls++)
-            put(&w, "%s.variant.%s %s\n", isa_names[id], class_names[cls],
-                k->variants[x->variant[cls] < k->n_variants ? x->variant[cls] : 0].name);
+            myl_put(&w, "%s.variant.%s %s\n", isa_names[id], class_names[cls],
+                    k->variants[x->variant[cls] < k->n_variants ? x->variant[cls] : 0].name);
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
             const char *p = (const char *)x + fields[i].off;
             if (fields[i].type == F_SIZE)
-                put(&w, "%s.%s %zu\n", isa_names[id], fields[i].key, *(const size_t *)(const void *)p);
+                myl_put(&w, "%s.%s %zu\n", isa_names[id], fields[i].key, *(const size_t *)(const void *)p);
             else if (fields[i].type == F_UNSIGNED)
-                put(&w, "%s.%s %u\n", isa_names[id], fields[i].key, *(const unsigned *)(const void *)p);
+                myl_put(&w, "%s.%s %u\n", isa_names[id], fields[i].key, *(const unsigned *)(const void *)p);
             else
-                put(&w, "%s.%s %.17g\n", isa_names[id], fields[i].key, *(const double *)(const void *)p);
+                myl_put(&w, "%s.%s %.17g\n", isa_names[id], fields[i].key, *(const double *)(const void *)p);
         }
     }
     for (size_t i = 0; i < sizeof sched_fields / sizeof sched_fields[0]; i++)
-        put(&w, "sched.%s %.17g\n", sched_fields[i].key,
-            *(const double *)(const void *)((const char *)&t->sched + sched_fields[i].off));
+        myl_put(&w, "sched.%s %.17g\n", sched_fields[i].key,
+                *(const double *)(const void *)((const char *)&t->sched + sched_fields[i].off));
     if (w.off >= len)
         return myl_fail(MYELIN_EINVAL, "tuning record: buffer of %zu bytes too small (needs %zu)", len, w.off + 1);
     return MYELIN_OK;

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The compiled-in tables by path id (NULL where not built). */
-static const myl_kernels *table_of(unsigned id)
+/* The compiled-in tables by path id (NULL where not built), for tuning-file.c too. */
+const myl_kernels *myl_tuning_table(unsigned id)
 {
     switch (id) {
     case MYL_ISA_SCALAR: return &myl_kernels_scalar;
@@ -65,7 +65,7 @@ static void base_record(myl_tuning *t, const char *name)
 
 static unsigned variant_index(unsigned id, const char *name)
 {
-    const myl_kernels *k = table_of(id);
+    const myl_kernels *k = myl_tuning_table(id);
     for (unsigned i = 0; k && i < k->n_variants; i++)
         if (!strcmp(k->variants[i].name, name))
             return i;
@@ -164,7 +164,7 @@ static void resolve(installed *in)
     const myl_caches *ca = myl_cache_info();
     for (unsigned id = 0; id < MYL_ISA_COUNT; id++) {
         myl_isa_tuning *x = &in->t.isa[id];
-        const myl_kernels *k = table_of(id);
+        const myl_kernels *k = myl_tuning_table(id);
         for (int cls = 0; cls < MYL_CLASS_COUNT; cls++) {
             myl_gemm_plan *p = &in->plan[id][cls];
             if (!k) {

@@ -84,6 +84,8 @@ typedef struct {
     size_t mc, kc, nc;
 } myl_gemm_plan;
 
+/* The compiled-in kernel table of a path id (MYL_ISA_*), NULL where not built. */
+const myl_kernels *myl_tuning_table(unsigned id);
 /* The K block of a path on this machine: the same under every record. */
 size_t myl_gemm_kc(const myl_kernels *kt);
 /* The per-call view of the driver: the path's choices and its class plans. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "pack.h"
+#include "x86/gemm-rows-case.h"
 #include "x86/gemm-tile-avx512.h"
 #include "x86/pack-transpose-avx2.h"
 
@@ -124,24 +125,10 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
             myl_f32_vact_avx512(act, ep->slope, n, c + (size_t)i * ldc, c + (size_t)i * ldc);
 }
 
-/* Instances per row count, one or two column vectors, and A with
-   contiguous rows (packed, or stored transposed) or contiguous k (row-major). */
-#define ROWS_CASE(r)                                                          \
-    case r:                                                                   \
-        if (n > 16)                                                           \
-            rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 2, 1, n, ep)  \
-                 : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 2, 0, n, ep);     \
-        else                                                                  \
-            rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 1, 1, n, ep)  \
-                 : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 1, 0, n, ep);     \
-        break;
-
-/* 13..24 rows: one column vector only (n <= 16, the table's mr_narrow). */
-#define NARROW_CASE(r)                                                        \
-    case r:                                                                   \
-        rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 1, 1, n, ep)      \
-             : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 1, 0, n, ep);         \
-        break;
+/* Instances per row count and one or two column vectors (x86/gemm-rows-case.h);
+   13..24 rows: one column vector only (n <= 16, the table's mr_narrow). */
+#define ROWS_CASE(r) MYL_ROWS_CASE_NV2(r, 16)
+#define NARROW_CASE(r) MYL_ROWS_CASE_NV1(r)
 
 /* Narrow panels (n <= 16) of more than ROWS_NARROW rows: out of line, so
    the common tiles keep a small stack frame. (Rows along the lanes, the
@@ -172,26 +159,13 @@ void myl_f32_gemm_ukr_avx512(size_t k, const void *pa_, size_t rsa, size_t csa, 
     }
 }
 
-/* Packing: contiguous directions through the generic copies; the
-   transposing ones (A row-major, B stored transposed) in 8x8 registers. */
-void myl_pack_a_avx512(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst_)
+/* Packing: the shared x86 packers (x86/pack-transpose-avx2.h) at this tile's shape. */
+void myl_pack_a_avx512(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst)
 {
-    if (trans) {
-        myl_pack_a_f32(MR, trans, mc, kc, a, lda, dst_);
-        return;
-    }
-    float *dst = dst_;
-    for (size_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc)
-        myl_pack_transpose_avx2(a + i0 * lda, lda, mc - i0 < MR ? mc - i0 : MR, kc, MR, dst, MR);
+    myl_pack_a_x86(MR, trans, mc, kc, a, lda, dst);
 }
 
-void myl_pack_b_avx512(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst_)
+void myl_pack_b_avx512(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst)
 {
-    if (!trans) {
-        myl_pack_b_f32(NR, trans, kc, nc, b, ldb, dst_);
-        return;
-    }
-    float *dst = dst_;
-    for (size_t j0 = 0; j0 < nc; j0 += NR, dst += NR * kc)
-        myl_pack_transpose_avx2(b + j0 * ldb, ldb, nc - j0 < NR ? nc - j0 : NR, kc, NR, dst, NR);
+    myl_pack_b_x86(NR, trans, kc, nc, b, ldb, dst);
 }

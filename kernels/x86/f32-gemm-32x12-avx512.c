@@ -84,25 +84,14 @@ void myl_f32_gemm_ukr_32x12_avx512(size_t k, const void *pa_, size_t rsa, size_t
     }
 }
 
-/* A in 32-row panels, pa[p*32 + i]; B in 12-column panels, pb[p*12 + j]. */
-void myl_pack_a_32x12_avx512(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst_)
+/* A in 32-row panels, pa[p*32 + i]; B in 12-column panels, pb[p*12 + j]
+   (the shared x86 packers, x86/pack-transpose-avx2.h). */
+void myl_pack_a_32x12_avx512(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst)
 {
-    if (trans) {
-        myl_pack_a_f32(MR, trans, mc, kc, a, lda, dst_);
-        return;
-    }
-    float *dst = dst_;
-    for (size_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc)
-        myl_pack_transpose_avx2(a + i0 * lda, lda, mc - i0 < MR ? mc - i0 : MR, kc, MR, dst, MR);
+    myl_pack_a_x86(MR, trans, mc, kc, a, lda, dst);
 }
 
-void myl_pack_b_32x12_avx512(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst_)
+void myl_pack_b_32x12_avx512(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst)
 {
-    if (!trans) {
-        myl_pack_b_f32(NR, trans, kc, nc, b, ldb, dst_);
-        return;
-    }
-    float *dst = dst_;
-    for (size_t j0 = 0; j0 < nc; j0 += NR, dst += NR * kc)
-        myl_pack_transpose_avx2(b + j0 * ldb, ldb, nc - j0 < NR ? nc - j0 : NR, kc, NR, dst, NR);
+    myl_pack_b_x86(NR, trans, kc, nc, b, ldb, dst);
 }

@@ -10,35 +10,13 @@
 #include "pack.h"
 #include "x86/pack-transpose-avx2.h"
 #include "x86/gemm-avx2.h"
+#include "x86/gemm-epi-avx2.h"
+#include "x86/gemm-rows-case.h"
 #include "x86/math-avx2.h"
 #include "x86/vact-avx2.h"
 
 #define MR MYL_AVX2_MR
 #define NR MYL_AVX2_NR
-
-#define INLINE static inline __attribute__((always_inline))
-
-/* Lane mask of the first n (0..8) lanes. */
-INLINE __m256i lanes(size_t n)
-{
-    static const int32_t tbl[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(tbl + 8 - n));
-}
-
-INLINE __m256 epi(__m256 acc, float *ci, const float *bias, __m256i mask, int full, const myl_epilogue *ep,
-                  __m256 alpha, __m256 beta, int has_beta, __m256 slope, int act)
-{
-    __m256 v = _mm256_mul_ps(alpha, acc);
-    if (has_beta)
-        v = _mm256_fmadd_ps(beta, full ? _mm256_loadu_ps(ci) : _mm256_maskload_ps(ci, mask), v);
-    if (bias)
-        v = _mm256_add_ps(v, full ? _mm256_loadu_ps(bias) : _mm256_maskload_ps(bias, mask));
-    if (act == MYL_ACT_RELU) /* not max(v, 0): maxps returns its second operand for NaN */
-        v = myl_relu_avx2(v);
-    else if (act == MYL_ACT_LEAKY_RELU)
-        v = _mm256_blendv_ps(v, _mm256_mul_ps(v, slope), _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
-    return v;
-}
 
 INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float *pb, size_t ldpb, float *c, size_t ldc,
                  const int rows, const int nv, const int direct, size_t n, const myl_epilogue *ep)
@@ -82,13 +60,13 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
 #pragma GCC unroll 6
     for (int i = 0; i < rows; i++) {
         float *ci = c + (size_t)i * ldc;
-        __m256 v0 = epi(acc0[i], ci, bias, mk0, full0, ep, alpha, beta, has_beta, slope, act);
+        __m256 v0 = epi(acc0[i], ci, bias, mk0, full0, alpha, beta, has_beta, slope, act);
         if (full0)
             _mm256_storeu_ps(ci, v0);
         else
             _mm256_maskstore_ps(ci, mk0, v0);
         if (nv > 1) {
-            __m256 v1 = epi(acc1[i], ci + 8, bias ? bias + 8 : NULL, mk1, full1, ep, alpha, beta, has_beta,
+            __m256 v1 = epi(acc1[i], ci + 8, bias ? bias + 8 : NULL, mk1, full1, alpha, beta, has_beta,
                             slope, act);
             if (full1)
                 _mm256_storeu_ps(ci + 8, v1);
@@ -101,17 +79,8 @@ INLINE void tile(size_t k, const float *pa, size_t rsa, size_t csa, const float 
             myl_f32_vact_avx2(ep->act, ep->slope, n, c + (size_t)i * ldc, c + (size_t)i * ldc);
 }
 
-/* Instances per row count, one or two column vectors, and A with
-   contiguous rows (packed, or stored transposed) or contiguous k (row-major). */
-#define ROWS_CASE(r)                                                          \
-    case r:                                                                   \
-        if (n > 8)                                                            \
-            rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 2, 1, n, ep)  \
-                 : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 2, 0, n, ep);     \
-        else                                                                  \
-            rsa != 1 ? tile(k, pa, rsa, 1, pb, ldpb, c, ldc, r, 1, 1, n, ep)  \
-                 : tile(k, pa, 1, csa, pb, ldpb, c, ldc, r, 1, 0, n, ep);     \
-        break;
+/* Instances per row count and one or two column vectors (x86/gemm-rows-case.h). */
+#define ROWS_CASE(r) MYL_ROWS_CASE_NV2(r, 8)
 
 void myl_f32_gemm_ukr_avx2(size_t k, const void *pa_, size_t rsa, size_t csa, const void *pb_, size_t ldpb, float *c, size_t ldc,
                            size_t m, size_t n, const myl_epilogue *ep)
@@ -123,26 +92,13 @@ void myl_f32_gemm_ukr_avx2(size_t k, const void *pa_, size_t rsa, size_t csa, co
     }
 }
 
-/* Packing: contiguous directions through the generic copies; the
-   transposing ones (A row-major, B stored transposed) in 8x8 registers. */
-void myl_pack_a_avx2(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst_)
+/* Packing: the shared x86 packers (x86/pack-transpose-avx2.h) at this tile's shape. */
+void myl_pack_a_avx2(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst)
 {
-    if (trans) {
-        myl_pack_a_f32(MR, trans, mc, kc, a, lda, dst_);
-        return;
-    }
-    float *dst = dst_;
-    for (size_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc)
-        myl_pack_transpose_avx2(a + i0 * lda, lda, mc - i0 < MR ? mc - i0 : MR, kc, MR, dst, MR);
+    myl_pack_a_x86(MR, trans, mc, kc, a, lda, dst);
 }
 
-void myl_pack_b_avx2(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst_)
+void myl_pack_b_avx2(int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst)
 {
-    if (!trans) {
-        myl_pack_b_f32(NR, trans, kc, nc, b, ldb, dst_);
-        return;
-    }
-    float *dst = dst_;
-    for (size_t j0 = 0; j0 < nc; j0 += NR, dst += NR * kc)
-        myl_pack_transpose_avx2(b + j0 * ldb, ldb, nc - j0 < NR ? nc - j0 : NR, kc, NR, dst, NR);
+    myl_pack_b_x86(NR, trans, kc, nc, b, ldb, dst);
 }

@@ -11,6 +11,8 @@
 #include <immintrin.h>
 #include <stddef.h>
 
+#include "pack.h"
+
 static inline void myl_transpose8x8_avx2(const float *src, size_t lds, float *dst, size_t ldd)
 {
     __m256 r0 = _mm256_loadu_ps(src + 0 * lds), r1 = _mm256_loadu_ps(src + 1 * lds);
@@ -54,6 +56,33 @@ static inline void myl_pack_transpose_avx2(const float *src, size_t lds, size_t 
         for (size_t c = 0; c < cols; c++)
             for (size_t i = rows; i < width; i++)
                 dst[c * ldd + i] = 0.0f;
+}
+
+/* The x86 GEMM paths' packers, shared by every tile shape (the kernel files
+   keep a thin wrapper per shape, for the kernel tables): the contiguous
+   directions through the generic copies, the transposing ones (A
+   row-major, B stored transposed) in 8x8 registers. A in mr-row panels,
+   pa[p*mr + i]; B in nr-column panels, pb[p*nr + j]. */
+static inline void myl_pack_a_x86(size_t mr, int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst_)
+{
+    if (trans) {
+        myl_pack_a_f32(mr, trans, mc, kc, a, lda, dst_);
+        return;
+    }
+    float *dst = dst_;
+    for (size_t i0 = 0; i0 < mc; i0 += mr, dst += mr * kc)
+        myl_pack_transpose_avx2(a + i0 * lda, lda, mc - i0 < mr ? mc - i0 : mr, kc, mr, dst, mr);
+}
+
+static inline void myl_pack_b_x86(size_t nr, int trans, size_t kc, size_t nc, const float *b, size_t ldb, void *dst_)
+{
+    if (!trans) {
+        myl_pack_b_f32(nr, trans, kc, nc, b, ldb, dst_);
+        return;
+    }
+    float *dst = dst_;
+    for (size_t j0 = 0; j0 < nc; j0 += nr, dst += nr * kc)
+        myl_pack_transpose_avx2(b + j0 * ldb, ldb, nc - j0 < nr ? nc - j0 : nr, kc, nr, dst, nr);
 }
 
 #endif
