@@ -51,6 +51,15 @@ static void my_chunk(size_t n, size_t *lo, size_t *hi)
     *hi = *lo + chunk < n ? *lo + chunk : n;
 }
 
+/* This thread's share [lo, hi) of rows (not my_chunk: its 16-element
+   rounding gives every thread nothing when rows < team). */
+static void my_rows(size_t rows, size_t *lo, size_t *hi)
+{
+    const size_t team = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+    *lo = rows * t / team;
+    *hi = rows * (t + 1) / team;
+}
+
 /* Checks one rows x cols operand with leading dimension ld. */
 static int check_matrix(const char *fn, const char *name, const void *p, size_t rows, size_t cols,
                         size_t ld)
@@ -125,6 +134,21 @@ int myelin_activate(myelin_act act, size_t rows, size_t cols, const float *x, si
         return MYELIN_OK;
     }
     const int nt = team_size(rows * cols);
+    if (act == MYELIN_ACT_SOFTMAX && k->softmax_rows) { /* the path's matrix kernel, rows split over the team */
+        if (nt <= 1) {
+            k->softmax_rows(rows, cols, x, ldx, y, ldy);
+            return MYELIN_OK;
+        }
+#pragma omp parallel num_threads(nt)
+        {
+            myl_pin_team();
+            size_t lo, hi;
+            my_rows(rows, &lo, &hi);
+            if (hi > lo)
+                k->softmax_rows(hi - lo, cols, x + lo * ldx, ldx, y + lo * ldy, ldy);
+        }
+        return MYELIN_OK;
+    }
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (size_t i = 0; i < rows; i++) {
         if (act == MYELIN_ACT_SOFTMAX)
@@ -181,7 +205,7 @@ int myelin_activate_backward(myelin_act act, size_t rows, size_t cols, const flo
         {
             myl_pin_team();
             size_t lo, hi;
-            my_chunk(rows, &lo, &hi);
+            my_rows(rows, &lo, &hi);
             if (hi > lo)
                 k->softmax_bwd(hi - lo, cols, y + lo * ldy, ldy, dy + lo * lddy, lddy, dx + lo * lddx, lddx);
         }
