@@ -122,10 +122,28 @@ static inline myl_f4 myl_exp4_scalar(myl_f4 x)
     return myl_exp4_core(x, 1);
 }
 
-/* exp(x) for x <= 0 or NaN (a softmax's x - max): no upper clamp needed. */
+/* exp(x) for x <= 0 or NaN (a softmax's x - max), the same values as
+   myl_exp4_scalar with fewer operations: no upper clamp, and n in
+   [-150, 0] lets 2^n be applied as 2^(n+64), a normal float, then 2^-64
+   (m 2^(n+64) is exact, the second product rounds once). */
 static inline myl_f4 myl_exp4_neg_scalar(myl_f4 x)
 {
-    return myl_exp4_core(x, 0);
+    const myl_f4 lo = myl_f4_set1(MYL_EXP_XMIN);
+    x = myl_f4_select(x < lo, lo, x);
+    const myl_f4 shifter = myl_f4_set1(MYL_EXP_SHIFTER);
+    const myl_f4 t = x * myl_f4_set1(0x1.715476p+0f) + shifter;
+    const myl_f4 n = t - shifter;
+    myl_f4 r = x - n * myl_f4_set1(0.693359375f);
+    r = r - n * myl_f4_set1(-2.12194440e-4f);
+    myl_f4 p = myl_f4_set1(1.9875691500e-4f) * r + myl_f4_set1(1.3981999507e-3f);
+    p = p * r + myl_f4_set1(8.3334519073e-3f);
+    p = p * r + myl_f4_set1(4.1665795894e-2f);
+    p = p * r + myl_f4_set1(1.6666665459e-1f);
+    p = p * r + myl_f4_set1(5.0000001201e-1f);
+    const myl_f4 m = p * (r * r) + r + myl_f4_set1(1.0f);
+    /* bits of 2^(n+64): (n + 64 + 127) << 23, n = t's bits - the shifter's */
+    const myl_f4 scale = (myl_f4)(((myl_u4)t - ((uint32_t)MYL_EXP_SHIFTER_BITS - 191u)) << 23);
+    return m * scale * myl_f4_set1(0x1p-64f);
 }
 
 #endif
