@@ -88,9 +88,21 @@ void myl_f32_softmax_rows_scalar(size_t rows, size_t n, const float *x, size_t l
     if (n == 0)
         return;
     size_t i = 0;
-    if (n <= MYL_SM_MAXN)
-        for (; i + 4 <= rows; i += 4)
-            myl_sm_rows(4, n, x + i * ldx, ldx, y + i * ldy, ldy);
+    if (n <= MYL_SM_MAXN) {
+        const size_t nv = (n + 3) / 4, rem = n - 4 * (nv - 1);
+        const myl_i4 in = myl_i4_first(rem);
+#define MYL_SM_GROUPS(NV)                                                                   \
+    for (; i + 4 <= rows; i += 4)                                                           \
+        myl_sm_rows_nv(4, NV, rem, in, x + i * ldx, ldx, y + i * ldy, ldy);                 \
+    break
+        switch (nv) {
+        case 1: MYL_SM_GROUPS(1);
+        case 2: MYL_SM_GROUPS(2);
+        case 3: MYL_SM_GROUPS(3);
+        default: MYL_SM_GROUPS(4);
+        }
+#undef MYL_SM_GROUPS
+    }
     for (; i < rows; i++)
         myl_f32_softmax_scalar(n, x + i * ldx, y + i * ldy);
 }

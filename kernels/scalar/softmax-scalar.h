@@ -45,9 +45,10 @@ static inline myl_f4 myl_f4_max(myl_f4 a, myl_f4 b)
 
 /* A value >= every non-NaN x_j, or NaN. Either serves: a NaN x_j makes its
    own exp, and so the sum and the whole row, NaN. */
-static inline float myl_sm_max(size_t nv, const myl_f4 *v)
+static inline __attribute__((always_inline)) float myl_sm_max(size_t nv, const myl_f4 *v)
 {
     myl_f4 m = v[0];
+#pragma GCC unroll 4
     for (size_t c = 1; c < nv; c++)
         m = myl_f4_max(m, v[c]);
     const float a = m[0] > m[1] ? m[0] : m[1], b = m[2] > m[3] ? m[2] : m[3];
@@ -100,6 +101,51 @@ static inline __attribute__((always_inline)) void myl_sm_rows(size_t R, size_t n
     for (size_t r = 0; r < R; r++) {
         myl_sm_scale(nv, v[r], 1.0f / s[r]);
         myl_sm_store(n, v[r], y + r * ldy);
+    }
+}
+
+/* The same with NV = (n+3)/4 a constant and the last vector's 1-4 values
+   (rem) and lane mask (in) given: the loops over the vectors unrolled, no
+   branch on n per row. Each operation as in myl_sm_rows, so the same bytes. */
+static inline __attribute__((always_inline)) void myl_sm_rows_nv(size_t R, size_t NV, size_t rem, myl_i4 in,
+                                                                 const float *x, size_t ldx, float *y, size_t ldy)
+{
+    myl_f4 v[4][4];
+    float mx[4], s[4];
+    const myl_f4 zero = myl_f4_set1(0.0f);
+    for (size_t r = 0; r < R; r++) {
+        const float *xr = x + r * ldx;
+#pragma GCC unroll 4
+        for (size_t c = 0; c + 1 < NV; c++)
+            v[r][c] = myl_f4_load(xr + 4 * c);
+        v[r][NV - 1] = rem == 4 ? myl_f4_load(xr + 4 * (NV - 1)) : myl_f4_load_part(xr + 4 * (NV - 1), rem, -INFINITY);
+        mx[r] = myl_sm_max(NV, v[r]);
+    }
+    for (size_t r = 0; r < R; r++) {
+        const myl_f4 m4 = myl_f4_set1(mx[r]);
+        myl_f4 sv = zero;
+#pragma GCC unroll 4
+        for (size_t c = 0; c + 1 < NV; c++) {
+            v[r][c] = myl_exp4_neg_scalar(v[r][c] - m4);
+            sv += v[r][c];
+        }
+        if (rem == 4)
+            v[r][NV - 1] = myl_exp4_neg_scalar(v[r][NV - 1] - m4);
+        else
+            v[r][NV - 1] = myl_f4_select(in, myl_exp4_neg_scalar(myl_f4_select(in, v[r][NV - 1] - m4, zero)), zero);
+        sv += v[r][NV - 1];
+        s[r] = (sv[0] + sv[1]) + (sv[2] + sv[3]);
+    }
+    for (size_t r = 0; r < R; r++) {
+        float *yr = y + r * ldy;
+        const myl_f4 i4 = myl_f4_set1(1.0f / s[r]);
+#pragma GCC unroll 4
+        for (size_t c = 0; c + 1 < NV; c++)
+            myl_f4_store(yr + 4 * c, v[r][c] * i4);
+        if (rem == 4)
+            myl_f4_store(yr + 4 * (NV - 1), v[r][NV - 1] * i4);
+        else
+            myl_f4_store_part(yr + 4 * (NV - 1), rem, v[r][NV - 1] * i4);
     }
 }
 
