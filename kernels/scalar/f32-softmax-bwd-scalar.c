@@ -10,38 +10,68 @@
 #include "kernels.h"
 #include "scalar/math-scalar.h"
 
+typedef double myl_d2 __attribute__((vector_size(16)));
+
+/* The first k <= 4 floats of p, zeros above, in as few loads as SSE2 has
+   (an 8-byte movsd for a pair; lanes set one by one took three or four). */
+static inline __attribute__((always_inline)) myl_f4 load_z(const float *p, size_t k)
+{
+    double d;
+    switch (k) {
+    case 4: return myl_f4_load(p);
+    case 3: memcpy(&d, p, sizeof d); {
+                const myl_f4 lo = (myl_f4)(myl_d2){d, 0.0}, hi = {0.0f, 0.0f, p[2], 0.0f};
+                return (myl_f4)((myl_i4)lo | (myl_i4)hi);
+            }
+    case 2: memcpy(&d, p, sizeof d); return (myl_f4)(myl_d2){d, 0.0};
+    default: return (myl_f4){p[0], 0.0f, 0.0f, 0.0f};
+    }
+}
+
+static inline __attribute__((always_inline)) void store_k(float *p, size_t k, myl_f4 v)
+{
+    if (k == 4) {
+        myl_f4_store(p, v);
+    } else if (k >= 2) {
+        const double d = ((myl_d2)v)[0];
+        memcpy(p, &d, sizeof d);
+        if (k == 3)
+            p[2] = v[2];
+    } else {
+        p[0] = v[0];
+    }
+}
+
 /* n <= 16 in NV = ceil(n/4) vectors, NV a constant so that the row stays in
-   registers; the last 1-3 values padded with zeros (their products are 0,
-   and the sum's order is still fixed by n). */
+   registers; the last 1-4 values (rem) padded with zeros (their products are
+   0, and the sum's order is still fixed by n). A last vector of at most 2
+   values skips its upper half and is added to lanes 0-1 last. */
 static inline __attribute__((always_inline)) void rows_short(size_t NV, size_t rows, size_t n, const float *y,
                                                              size_t ldy, const float *dy, size_t lddy, float *dx,
                                                              size_t lddx)
 {
-    const size_t rem = n - (NV - 1) * 4; /* 1..4 values in the last vector */
+    const size_t rem = n - (NV - 1) * 4;
     for (size_t i = 0; i < rows; i++, y += ldy, dy += lddy, dx += lddx) {
         myl_f4 yv[4], gv[4];
         myl_d4 acc = {0.0, 0.0, 0.0, 0.0};
-#pragma GCC unroll 4 /* -O2 left these loops rolled, with yv, gv and acc going through the stack */
+        myl_d2 tail = {0.0, 0.0};
+#pragma GCC unroll 4 /* -O2 left these loops rolled, with yv, gv and the sums going through the stack */
         for (size_t c = 0; c < NV; c++) {
-            if (c + 1 < NV || rem == 4) {
-                yv[c] = myl_f4_load(y + 4 * c);
-                gv[c] = myl_f4_load(dy + 4 * c);
-            } else {
-                yv[c] = myl_f4_load_part(y + 4 * c, rem, 0.0f);
-                gv[c] = myl_f4_load_part(dy + 4 * c, rem, 0.0f);
-            }
-            acc += __builtin_convertvector(gv[c], myl_d4) * __builtin_convertvector(yv[c], myl_d4);
+            const size_t k = c + 1 < NV ? 4 : rem;
+            yv[c] = load_z(y + 4 * c, k);
+            gv[c] = load_z(dy + 4 * c, k);
+            const myl_d4 p = __builtin_convertvector(gv[c], myl_d4) * __builtin_convertvector(yv[c], myl_d4);
+            if (k > 2)
+                acc += p;
+            else
+                tail = (myl_d2){p[0], p[1]};
         }
-        const myl_f4 s4 = myl_f4_set1((float)((acc[0] + acc[1]) + (acc[2] + acc[3])));
+        const myl_d2 lo = (myl_d2){acc[0], acc[1]} + tail;
+        const myl_f4 s4 = myl_f4_set1((float)((lo[0] + lo[1]) + (acc[2] + acc[3])));
         /* dx may be dy: the row was read above */
 #pragma GCC unroll 4
-        for (size_t c = 0; c < NV; c++) {
-            const myl_f4 d = yv[c] * (gv[c] - s4);
-            if (c + 1 < NV || rem == 4)
-                myl_f4_store(dx + 4 * c, d);
-            else
-                myl_f4_store_part(dx + 4 * c, rem, d);
-        }
+        for (size_t c = 0; c < NV; c++)
+            store_k(dx + 4 * c, c + 1 < NV ? 4 : rem, yv[c] * (gv[c] - s4));
     }
 }
 
