@@ -51,10 +51,20 @@ static void my_chunk(size_t n, size_t *lo, size_t *hi)
     *hi = *lo + chunk < n ? *lo + chunk : n;
 }
 
-/* Runs the call given after n and team (a team_size) on [lo, hi): once on
-   [0, n) when team is 1, else on each thread's my_chunk of [0, n) in a team
-   of that many. A macro, so the kernels are still called directly. */
-#define OVER_TEAM(n, team, ...)                                                \
+/* This thread's share [lo, hi) of rows (not my_chunk: its 16-element
+   rounding gives every thread nothing when rows < team). */
+static void my_rows(size_t rows, size_t *lo, size_t *hi)
+{
+    const size_t team = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+    *lo = rows * t / team;
+    *hi = rows * (t + 1) / team;
+}
+
+/* Runs the call given after n, team (a team_size) and split on [lo, hi):
+   once on [0, n) when team is 1, else on each thread's split (my_chunk or
+   my_rows) of [0, n) in a team of that many. A macro, so the kernels are
+   still called directly. */
+#define OVER_TEAM(n, team, split, ...)                                         \
     do {                                                                       \
         const size_t over_n_ = (n);                                            \
         const int over_nt_ = (team);                                           \
@@ -67,7 +77,7 @@ static void my_chunk(size_t n, size_t *lo, size_t *hi)
         {                                                                      \
             myl_pin_team();                                                    \
             size_t lo, hi;                                                     \
-            my_chunk(over_n_, &lo, &hi);                                       \
+            split(over_n_, &lo, &hi);                                          \
             if (hi > lo)                                                       \
                 __VA_ARGS__;                                                   \
         }                                                                      \
@@ -131,10 +141,14 @@ int myelin_activate(myelin_act act, size_t rows, size_t cols, const float *x, si
     if (act != MYELIN_ACT_SOFTMAX && ldx == cols && ldy == cols) {
         /* contiguous: split the flat block into equal chunks, one per thread */
         const size_t total = rows * cols;
-        OVER_TEAM(total, team_size(total), k->vact((int)act, slope, hi - lo, x + lo, y + lo));
+        OVER_TEAM(total, team_size(total), my_chunk, k->vact((int)act, slope, hi - lo, x + lo, y + lo));
         return MYELIN_OK;
     }
     const int nt = team_size(rows * cols);
+    if (act == MYELIN_ACT_SOFTMAX && k->softmax_rows) { /* the path's matrix kernel, rows split over the team */
+        OVER_TEAM(rows, nt, my_rows, k->softmax_rows(hi - lo, cols, x + lo * ldx, ldx, y + lo * ldy, ldy));
+        return MYELIN_OK;
+    }
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (size_t i = 0; i < rows; i++) {
         if (act == MYELIN_ACT_SOFTMAX)
@@ -166,12 +180,12 @@ int myelin_activate_backward(myelin_act act, size_t rows, size_t cols, const flo
     const float slope = myelin_leaky_slope();
     if (act != MYELIN_ACT_SOFTMAX && ldy == cols && lddy == cols && lddx == cols) {
         const size_t total = rows * cols;
-        OVER_TEAM(total, team_size(total), k->vact_bwd((int)act, slope, hi - lo, y + lo, dy + lo, dx + lo));
+        OVER_TEAM(total, team_size(total), my_chunk, k->vact_bwd((int)act, slope, hi - lo, y + lo, dy + lo, dx + lo));
         return MYELIN_OK;
     }
     const int nt = team_size(rows * cols);
     if (act == MYELIN_ACT_SOFTMAX && k->softmax_bwd) { /* the path's matrix kernel, rows split over the team */
-        OVER_TEAM(rows, nt,
+        OVER_TEAM(rows, nt, my_rows,
                   k->softmax_bwd(hi - lo, cols, y + lo * ldy, ldy, dy + lo * lddy, lddy, dx + lo * lddx, lddx));
         return MYELIN_OK;
     }
@@ -199,7 +213,7 @@ static int vunary(const char *fn, int which, size_t n, const float *x, float *y)
     if (st)
         return st;
     const myl_vunary_fn f = which == 0 ? k->vexp : which == 1 ? k->vsigmoid : k->vtanh;
-    OVER_TEAM(n, team_size(n), f(hi - lo, x + lo, y + lo));
+    OVER_TEAM(n, team_size(n), my_chunk, f(hi - lo, x + lo, y + lo));
     return MYELIN_OK;
 }
 

@@ -57,6 +57,9 @@ typedef void (*myl_vact_bwd_fn)(int act, float slope, size_t n, const float *y,
                                 const float *dy, float *dx);
 /* One softmax row: y = softmax(x); x and y may be the same. */
 typedef void (*myl_softmax_fn)(size_t n, const float *x, float *y);
+/* Softmax of rows x n (strided): each row as the table's softmax gives it;
+   x and y may be the same (ldx == ldy). */
+typedef void (*myl_softmax_rows_fn)(size_t rows, size_t n, const float *x, size_t ldx, float *y, size_t ldy);
 /* y[i] = ((float)x[i] - offset[i]) * scale[i], i < n: a subtraction and then
    a product, each rounded (never fused), the same bytes on every path. */
 typedef void (*myl_u8_vcvt_fn)(size_t n, const uint8_t *x, const float *offset, const float *scale, float *y);
@@ -124,6 +127,7 @@ typedef struct {
     myl_u8_vcvt_fn u8_vcvt;    /* dataset bytes to floats (the minibatch gather) */
     myl_softmax_ce_fn softmax_ce; /* optional (NULL: the engine's row loop) */
     myl_softmax_bwd_fn softmax_bwd; /* optional (NULL: the engine's row loop) */
+    myl_softmax_rows_fn softmax_rows; /* optional (NULL: softmax row by row) */
     /* GEMM variants (variants[0] is gemm_ukr/mr/nr/pack_a/pack_b above);
        the tuning record picks one per shape class. */
     const myl_gemm_variant *variants;

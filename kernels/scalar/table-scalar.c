@@ -10,7 +10,12 @@ void myl_f32_vtanh_scalar(size_t n, const float *x, float *y);
 void myl_f32_vact_scalar(int act, float slope, size_t n, const float *x, float *y);
 void myl_f32_vact_bwd_scalar(int act, float slope, size_t n, const float *y, const float *dy, float *dx);
 void myl_f32_softmax_scalar(size_t n, const float *x, float *y);
+void myl_f32_softmax_rows_scalar(size_t rows, size_t n, const float *x, size_t ldx, float *y, size_t ldy);
 void myl_u8_f32_vcvt_scalar(size_t n, const uint8_t *x, const float *offset, const float *scale, float *y);
+void myl_f32_softmax_ce_scalar(size_t rows, size_t n, const float *z, const float *t, float *p, float *g,
+                               float g_scale, double *loss_sum, size_t *correct);
+void myl_f32_softmax_bwd_scalar(size_t rows, size_t n, const float *y, size_t ldy, const float *dy, size_t lddy,
+                                float *dx, size_t lddx);
 
 static void pack_a(int trans, size_t mc, size_t kc, const float *a, size_t lda, void *dst)
 {
@@ -44,4 +49,7 @@ const myl_kernels myl_kernels_scalar = {
     .vact_bwd = myl_f32_vact_bwd_scalar,
     .softmax = myl_f32_softmax_scalar,
     .u8_vcvt = myl_u8_f32_vcvt_scalar,
+    .softmax_ce = myl_f32_softmax_ce_scalar,
+    .softmax_bwd = myl_f32_softmax_bwd_scalar,
+    .softmax_rows = myl_f32_softmax_rows_scalar,
 };

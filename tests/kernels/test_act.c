@@ -390,6 +390,111 @@ TEST_ISA(act_softmax_extreme_rows)
     }
 }
 
+/* Softmax forward and backward on every class count 1..17 (the paths'
+   batch kernels take n <= 16 in registers, 4 or more rows at a time) and
+   33, row counts around those groups, strided (ld > n, the padding not
+   written) and in place: against double, each row's bytes the same as the
+   row alone (no dependence on its group), in place the same as out of
+   place. */
+TEST_ISA(act_softmax_rows_all_widths)
+{
+    enum { MAXR = 11, MAXN = 33, LD = 37 };
+    static const size_t ns[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 33};
+    float *x = malloc(MAXR * LD * sizeof(float)), *y = malloc(MAXR * LD * sizeof(float));
+    float *dy = malloc(MAXR * LD * sizeof(float)), *dx = malloc(MAXR * LD * sizeof(float));
+    float *w = malloc(MAXR * LD * sizeof(float)), *one = malloc(MAXN * sizeof(float));
+    if (!CHECK(x && y && dy && dx && w && one, "out of memory"))
+        goto out;
+    for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+        for (size_t rows = 1; rows <= MAXR; rows += 1 + (rows >= 5)) {
+            const size_t n = ns[ni];
+            for (size_t i = 0; i < MAXR * LD; i++) {
+                x[i] = th_rand_uniform(&rng, -30.0f, 30.0f);
+                dy[i] = th_rand_uniform(&rng, -1.0f, 1.0f);
+                y[i] = dx[i] = 99.0f;
+            }
+            int st = myelin_activate(MYELIN_ACT_SOFTMAX, rows, n, x, LD, y, LD);
+            st |= myelin_activate_backward(MYELIN_ACT_SOFTMAX, rows, n, y, LD, dy, LD, dx, LD);
+            if (!CHECK(st == 0, "n %zu rows %zu: %s", n, rows, myelin_last_error()))
+                goto out;
+            size_t bad = 0, pad = 0, group = 0;
+            for (size_t i = 0; i < rows; i++) {
+                double xd[MAXN], rd[MAXN], s = 0.0;
+                for (size_t j = 0; j < n; j++)
+                    xd[j] = x[i * LD + j];
+                ref_softmax(n, xd, rd);
+                for (size_t j = 0; j < n; j++) {
+                    bad += !(fabs(y[i * LD + j] - rd[j]) <= 4e-6 * rd[j] + 1e-30);
+                    s += (double)dy[i * LD + j] * y[i * LD + j];
+                }
+                for (size_t j = 0; j < n; j++) {
+                    const double want = y[i * LD + j] * (dy[i * LD + j] - s);
+                    bad += !(fabs(dx[i * LD + j] - want) <= 1e-6 * fabs(dy[i * LD + j]) * y[i * LD + j] + 1e-30 +
+                                                                 1e-6 * fabs(want));
+                }
+                for (size_t j = n; j < LD; j++)
+                    pad += y[i * LD + j] != 99.0f || dx[i * LD + j] != 99.0f;
+                /* the row alone */
+                st |= myelin_activate(MYELIN_ACT_SOFTMAX, 1, n, x + i * LD, n, one, n);
+                group += memcmp(one, y + i * LD, n * sizeof(float)) != 0;
+                st |= myelin_activate_backward(MYELIN_ACT_SOFTMAX, 1, n, y + i * LD, n, dy + i * LD, n, one, n);
+                group += memcmp(one, dx + i * LD, n * sizeof(float)) != 0;
+            }
+            /* in place: x -> x, dy -> dy */
+            memcpy(w, x, MAXR * LD * sizeof(float));
+            st |= myelin_activate(MYELIN_ACT_SOFTMAX, rows, n, w, LD, w, LD);
+            size_t inplace = 0;
+            for (size_t i = 0; i < rows; i++)
+                inplace += memcmp(w + i * LD, y + i * LD, n * sizeof(float)) != 0;
+            memcpy(w, dy, MAXR * LD * sizeof(float));
+            st |= myelin_activate_backward(MYELIN_ACT_SOFTMAX, rows, n, y, LD, w, LD, w, LD);
+            for (size_t i = 0; i < rows; i++)
+                inplace += memcmp(w + i * LD, dx + i * LD, n * sizeof(float)) != 0;
+            CHECK(st == 0 && bad == 0 && pad == 0 && group == 0 && inplace == 0,
+                  "softmax n %zu rows %zu ld %d: %zu wrong, %zu padding written, %zu rows differ from the row "
+                  "alone, %zu differ in place (%s)", n, rows, (int)LD, bad, pad, group, inplace,
+                  st ? myelin_last_error() : "ok");
+        }
+out:
+    free(x); free(y); free(dy); free(dx); free(w); free(one);
+}
+
+/* One long row (more cells than a thread team's threshold, fewer rows than
+   threads): every thread's share of the rows but one is empty, and the row
+   must still be computed, forward and backward. */
+TEST_ISA(act_softmax_one_long_row)
+{
+    const size_t n = 100003;
+    float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float)), *dy = malloc(n * sizeof(float));
+    float *dx = malloc(n * sizeof(float));
+    if (!CHECK(x && y && dy && dx, "out of memory"))
+        goto out;
+    for (size_t j = 0; j < n; j++) {
+        x[j] = th_rand_uniform(&rng, -5.0f, 5.0f);
+        dy[j] = th_rand_uniform(&rng, -1.0f, 1.0f);
+        dx[j] = 99.0f;
+    }
+    const int saved = myelin_num_threads();
+    int st = myelin_set_num_threads(2);
+    st |= myelin_activate(MYELIN_ACT_SOFTMAX, 1, n, x, n, y, n);
+    st |= myelin_activate_backward(MYELIN_ACT_SOFTMAX, 1, n, y, n, dy, n, dx, n);
+    myelin_set_num_threads(saved == myl_physical_cores() ? 0 : saved);
+    double s = 0.0, sum = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        s += (double)dy[j] * y[j];
+        sum += y[j];
+    }
+    size_t bad = 0;
+    for (size_t j = 0; j < n; j++) {
+        const double want = y[j] * (dy[j] - s);
+        bad += !(fabs(dx[j] - want) <= 1e-6 * fabs(want) + 1e-6 * y[j]);
+    }
+    CHECK(st == 0 && bad == 0 && fabs(sum - 1.0) <= 1e-5, "1 x %zu: %zu of dx wrong, sum of y - 1 = %.3g", n, bad,
+          sum - 1.0);
+out:
+    free(x); free(y); free(dy); free(dx);
+}
+
 /* ------------------------------- backward against finite differences */
 
 /* L(x) = sum_j dy_j act(x)_j over one row, in double. */

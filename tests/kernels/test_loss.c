@@ -211,12 +211,13 @@ TEST(loss_arguments)
 }
 
 /* Softmax-CE on dense narrow rows (ld = cols, 2..16 classes), the form that
-   takes the path's rows-along-lanes kernel: every row count around its group
-   of 8 or 16 rows, class counts on both sides of 8; loss and gradient against
+   takes the path's batch kernel: every row count around its group of 4, 8
+   or 16 rows, every class count from 2 to 16; loss and gradient against
    double, the gradient per element. */
 TEST_ISA(loss_softmax_ce_dense_rows)
 {
-    static const size_t rows_l[] = {1, 7, 8, 9, 17, 33}, cols_l[] = {2, 7, 8, 9, 10, 16};
+    static const size_t rows_l[] = {1, 3, 4, 5, 7, 8, 9, 17, 33},
+                        cols_l[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     float z[33 * 16], t[33 * 16], g[33 * 16];
     for (size_t ri = 0; ri < sizeof rows_l / sizeof rows_l[0]; ri++)
         for (size_t ci = 0; ci < sizeof cols_l / sizeof cols_l[0]; ci++) {
@@ -248,4 +249,71 @@ TEST_ISA(loss_softmax_ce_dense_rows)
                   (double)loss, ref);
             CHECK(worst <= 1.0, "%zux%zu: gradient off by %.2g x tol", rows, n, worst);
         }
+}
+
+/* The dense softmax-CE form with targets that are not one-hot: rows of zeros
+   (no loss, gradient p / rows), soft targets, and non-finite logits in one
+   row (+inf, NaN, -inf: the loss is NaN for the first two; a -inf logit of
+   a class with t = 0 only gets p = 0), for row counts around the groups. */
+TEST_ISA(loss_softmax_ce_dense_targets_and_nonfinite)
+{
+    float z[9 * 10], t[9 * 10], g[9 * 10];
+    for (size_t rows = 1; rows <= 9; rows++) {
+        const size_t n = 10;
+        for (int kind = 0; kind < 4; kind++) {
+            for (size_t i = 0; i < rows * n; i++) {
+                z[i] = th_rand_uniform(&rng, -6.0f, 6.0f);
+                t[i] = 0.0f;
+            }
+            for (size_t i = 0; i < rows; i++)
+                if (i % 3 == 1) { /* soft target */
+                    t[i * n + 2] = 0.25f;
+                    t[i * n + 7] = 0.75f;
+                } else if (i % 3 == 2) { /* one-hot */
+                    t[i * n + i % n] = 1.0f;
+                } /* i % 3 == 0: all zeros */
+            const size_t bad_row = rows - 1;
+            if (kind == 1) z[bad_row * n + 4] = INFINITY;
+            if (kind == 2) z[bad_row * n + 4] = NAN;
+            if (kind == 3) { /* -inf where t = 0 */
+                for (size_t j = 0; j < n; j++)
+                    if (t[bad_row * n + j] == 0.0f) {
+                        z[bad_row * n + j] = -INFINITY;
+                        break;
+                    }
+            }
+            const int nan_row = (kind == 1 || kind == 2) && bad_row % 3 != 0; /* NaN only where some t != 0 */
+            float loss = 0.0f;
+            if (!CHECK(myelin_loss_eval(MYELIN_LOSS_SOFTMAX_CE, rows, n, z, n, t, n, &loss, g, n) == 0, "%s",
+                       myelin_last_error()))
+                return;
+            if (kind == 1 || kind == 2) {
+                if (nan_row)
+                    CHECK(isnan(loss), "rows %zu kind %d: loss %g, want NaN", rows, kind, (double)loss);
+                continue;
+            }
+            double ref = 0.0, worst = 0.0;
+            for (size_t i = 0; i < rows; i++) {
+                double y[16];
+                for (size_t j = 0; j < n; j++)
+                    y[j] = z[i * n + j];
+                double m = -INFINITY, e = 0.0;
+                for (size_t j = 0; j < n; j++)
+                    m = fmax(m, y[j]);
+                for (size_t j = 0; j < n; j++)
+                    e += exp(y[j] - m);
+                for (size_t j = 0; j < n; j++) /* t = 0 terms left out (0 * inf) */
+                    if (t[i * n + j] != 0.0f)
+                        ref += t[i * n + j] * (m + log(e) - y[j]);
+                for (size_t j = 0; j < n; j++) {
+                    const double want = (exp(y[j] - m) / e - t[i * n + j]) / (double)rows;
+                    worst = fmax(worst, fabs(g[i * n + j] - want) / (1e-7 / (double)rows + 1e-6 * fabs(want)));
+                }
+            }
+            ref /= (double)rows;
+            CHECK(fabs(loss - ref) <= 1e-6 * fabs(ref) + 1e-7, "rows %zu kind %d: loss %.9g, want %.9g", rows,
+                  kind, (double)loss, ref);
+            CHECK(worst <= 1.0, "rows %zu kind %d: gradient off by %.2g x tol", rows, kind, worst);
+        }
+    }
 }
