@@ -78,11 +78,11 @@ static inline __attribute__((always_inline)) void rows_short(size_t NV, size_t r
 void myl_f32_softmax_bwd_scalar(size_t rows, size_t n, const float *y, size_t ldy, const float *dy, size_t lddy,
                                 float *dx, size_t lddx)
 {
-    switch ((n + 3) / 4) {
-    case 1: rows_short(1, rows, n, y, ldy, dy, lddy, dx, lddx); return;
-    case 2: rows_short(2, rows, n, y, ldy, dy, lddy, dx, lddx); return;
-    case 3: rows_short(3, rows, n, y, ldy, dy, lddy, dx, lddx); return;
-    case 4: rows_short(4, rows, n, y, ldy, dy, lddy, dx, lddx); return;
+    switch (n) { /* n a constant too: the last vector's loads and stores without a branch */
+#define MYL_SHORT(N) case N: rows_short((N + 3) / 4, rows, N, y, ldy, dy, lddy, dx, lddx); return;
+    MYL_SHORT(1) MYL_SHORT(2) MYL_SHORT(3) MYL_SHORT(4) MYL_SHORT(5) MYL_SHORT(6) MYL_SHORT(7) MYL_SHORT(8)
+    MYL_SHORT(9) MYL_SHORT(10) MYL_SHORT(11) MYL_SHORT(12) MYL_SHORT(13) MYL_SHORT(14) MYL_SHORT(15) MYL_SHORT(16)
+#undef MYL_SHORT
     default: break;
     }
     const size_t full = n / 4 * 4;

@@ -27,9 +27,99 @@ static inline double hsum(__m256d s)
     return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
 
+/* Rows of 9-12 classes: an 8-float head (full loads and stores) and a tail
+   of r = n - 8 <= 4 floats (a 4- or 8-byte move when r is 4 or 2, masked
+   otherwise), two rows per iteration so their sums' latency chains overlap
+   and their conversions to float share one instruction. The sum's order is
+   the one-row loop's: lanes (lo + hi) + tail, then (s0 + s2) + (s1 + s3);
+   the final + 0.0 gives +0 where the sum from zero did (a sum of -0s). */
+static inline __attribute__((always_inline)) __m128 tail_load(const float *p, size_t r, __m128i m)
+{
+    if (r == 4)
+        return _mm_loadu_ps(p);
+    if (r == 2)
+        return _mm_castpd_ps(_mm_load_sd((const double *)p));
+    if (r == 1)
+        return _mm_load_ss(p);
+    return _mm_maskload_ps(p, m);
+}
+
+static inline __attribute__((always_inline)) void tail_store(float *p, size_t r, __m128i m, __m128 v)
+{
+    if (r == 4)
+        _mm_storeu_ps(p, v);
+    else if (r == 2)
+        _mm_store_sd((double *)p, _mm_castps_pd(v));
+    else if (r == 1)
+        _mm_store_ss(p, v);
+    else {
+        _mm_store_sd((double *)p, _mm_castps_pd(v));
+        _mm_store_ss(p + 2, _mm_movehl_ps(v, v));
+    }
+}
+
+/* The row's sum of products, still in two lanes: [(s0 + s2), (s1 + s3)]. */
+static inline __attribute__((always_inline)) __m128d row_sum2(__m256 y0, __m256 g0, __m128 y1, __m128 g1, size_t r)
+{
+    __m256d s = _mm256_add_pd(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(g0)),
+                                            _mm256_cvtps_pd(_mm256_castps256_ps128(y0))),
+                              _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(g0, 1)),
+                                            _mm256_cvtps_pd(_mm256_extractf128_ps(y0, 1))));
+    __m128d lo = _mm256_castpd256_pd128(s), hi = _mm256_extractf128_pd(s, 1);
+    if (r <= 2) {
+        lo = _mm_add_pd(lo, _mm_mul_pd(_mm_cvtps_pd(g1), _mm_cvtps_pd(y1)));
+    } else {
+        const __m256d t = _mm256_mul_pd(_mm256_cvtps_pd(g1), _mm256_cvtps_pd(y1));
+        lo = _mm_add_pd(lo, _mm256_castpd256_pd128(t));
+        hi = _mm_add_pd(hi, _mm256_extractf128_pd(t, 1));
+    }
+    return _mm_add_pd(lo, hi);
+}
+
+static inline __attribute__((always_inline)) void rows_9to12(size_t rows, size_t r, const float *y, size_t ldy,
+                                                            const float *dy, size_t lddy, float *dx, size_t lddx)
+{
+    static const int32_t tbl[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
+    const __m128i m = _mm_loadu_si128((const __m128i *)(tbl + 4 - r));
+    const __m128d zero = _mm_setzero_pd();
+    size_t i = 0;
+    for (; i + 2 <= rows; i += 2, y += 2 * ldy, dy += 2 * lddy, dx += 2 * lddx) {
+        const __m256 ya = _mm256_loadu_ps(y), ga = _mm256_loadu_ps(dy);
+        const __m128 ya1 = tail_load(y + 8, r, m), ga1 = tail_load(dy + 8, r, m);
+        const __m256 yb = _mm256_loadu_ps(y + ldy), gb = _mm256_loadu_ps(dy + lddy);
+        const __m128 yb1 = tail_load(y + ldy + 8, r, m), gb1 = tail_load(dy + lddy + 8, r, m);
+        const __m128d ha = row_sum2(ya, ga, ya1, ga1, r), hb = row_sum2(yb, gb, yb1, gb1, r);
+        /* [ha0 + ha1, hb0 + hb1] + 0, then both sums to float at once */
+        const __m128d sab = _mm_add_pd(_mm_add_pd(_mm_unpacklo_pd(ha, hb), _mm_unpackhi_pd(ha, hb)), zero);
+        const __m128 sf2 = _mm_cvtpd_ps(sab);
+        const __m256 sfa = _mm256_broadcastss_ps(sf2);
+        const __m256 sfb = _mm256_broadcastss_ps(_mm_movehdup_ps(sf2));
+        _mm256_storeu_ps(dx, _mm256_mul_ps(ya, _mm256_sub_ps(ga, sfa)));
+        tail_store(dx + 8, r, m, _mm_mul_ps(ya1, _mm_sub_ps(ga1, _mm256_castps256_ps128(sfa))));
+        _mm256_storeu_ps(dx + lddx, _mm256_mul_ps(yb, _mm256_sub_ps(gb, sfb)));
+        tail_store(dx + lddx + 8, r, m, _mm_mul_ps(yb1, _mm_sub_ps(gb1, _mm256_castps256_ps128(sfb))));
+    }
+    if (i < rows) {
+        const __m256 ya = _mm256_loadu_ps(y), ga = _mm256_loadu_ps(dy);
+        const __m128 ya1 = tail_load(y + 8, r, m), ga1 = tail_load(dy + 8, r, m);
+        const __m128d ha = row_sum2(ya, ga, ya1, ga1, r);
+        const __m128d s = _mm_add_sd(_mm_add_sd(ha, _mm_unpackhi_pd(ha, ha)), zero);
+        const __m256 sfa = _mm256_broadcastss_ps(_mm_cvtsd_ss(_mm_setzero_ps(), s));
+        _mm256_storeu_ps(dx, _mm256_mul_ps(ya, _mm256_sub_ps(ga, sfa)));
+        tail_store(dx + 8, r, m, _mm_mul_ps(ya1, _mm_sub_ps(ga1, _mm256_castps256_ps128(sfa))));
+    }
+}
+
 void myl_f32_softmax_bwd_avx2(size_t rows, size_t n, const float *y, size_t ldy, const float *dy, size_t lddy,
                               float *dx, size_t lddx)
 {
+    switch (n) { /* a constant tail for each of 9-12 */
+    case 9: rows_9to12(rows, 1, y, ldy, dy, lddy, dx, lddx); return;
+    case 10: rows_9to12(rows, 2, y, ldy, dy, lddy, dx, lddx); return;
+    case 11: rows_9to12(rows, 3, y, ldy, dy, lddy, dx, lddx); return;
+    case 12: rows_9to12(rows, 4, y, ldy, dy, lddy, dx, lddx); return;
+    default: break;
+    }
     if (n <= 16) {
         const __m256i m0 = first_lanes(n < 8 ? n : 8), m1 = first_lanes(n > 8 ? n - 8 : 0);
         for (size_t i = 0; i < rows; i++, y += ldy, dy += lddy, dx += lddx) {
