@@ -38,7 +38,7 @@ static inline __attribute__((always_inline)) __m128 tail_load(const float *p, si
     if (r == 4)
         return _mm_loadu_ps(p);
     if (r == 2)
-        return _mm_castpd_ps(_mm_load_sd((const double *)p));
+        return _mm_castsi128_ps(_mm_loadl_epi64((const __m128i_u *)p)); /* movq: no alignment asked */
     if (r == 1)
         return _mm_load_ss(p);
     return _mm_maskload_ps(p, m);
@@ -49,11 +49,11 @@ static inline __attribute__((always_inline)) void tail_store(float *p, size_t r,
     if (r == 4)
         _mm_storeu_ps(p, v);
     else if (r == 2)
-        _mm_store_sd((double *)p, _mm_castps_pd(v));
+        _mm_storel_epi64((__m128i_u *)p, _mm_castps_si128(v));
     else if (r == 1)
         _mm_store_ss(p, v);
     else {
-        _mm_store_sd((double *)p, _mm_castps_pd(v));
+        _mm_storel_epi64((__m128i_u *)p, _mm_castps_si128(v));
         _mm_store_ss(p + 2, _mm_movehl_ps(v, v));
     }
 }
