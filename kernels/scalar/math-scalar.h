@@ -92,19 +92,14 @@ static inline myl_f4 myl_f4_pow2i(myl_i4 k)
     return (myl_f4)(((myl_u4)k + 127u) << 23);
 }
 
-/* exp of 4 floats: clamped to [-104, 89] (a NaN fails both comparisons and
-   stays NaN), so n is in [-150, 128]; 2^n is applied in two halves, each a
-   normal float, so subnormal results round once and exp(89) is +inf. */
-static inline __attribute__((always_inline)) myl_f4 myl_exp4_core(myl_f4 x, int clamp_hi)
+/* exp(x) = 2^n exp(r) for x in [-104, 89]: n = round(x / ln2) by the
+   shifter (returned in *t's low bits), r = x - n ln2 (Cody-Waite), and
+   exp(r) = 1 + r + r^2 P(r), which this returns. */
+static inline __attribute__((always_inline)) myl_f4 myl_exp4_reduced(myl_f4 x, myl_f4 *t_out)
 {
-    const myl_f4 lo = myl_f4_set1(MYL_EXP_XMIN), hi = myl_f4_set1(MYL_EXP_XMAX);
-    x = myl_f4_select(x < lo, lo, x);
-    if (clamp_hi)
-        x = myl_f4_select(x > hi, hi, x);
     const myl_f4 shifter = myl_f4_set1(MYL_EXP_SHIFTER);
     const myl_f4 t = x * myl_f4_set1(0x1.715476p+0f) + shifter;
     const myl_f4 n = t - shifter;
-    const myl_i4 ni = (myl_i4)((myl_u4)t - (uint32_t)MYL_EXP_SHIFTER_BITS); /* n (garbage for NaN) */
     myl_f4 r = x - n * myl_f4_set1(0.693359375f);              /* ln2 hi: 9 bits, exact product */
     r = r - n * myl_f4_set1(-2.12194440e-4f);                 /* ln2 lo */
     myl_f4 p = myl_f4_set1(1.9875691500e-4f) * r + myl_f4_set1(1.3981999507e-3f);
@@ -112,14 +107,23 @@ static inline __attribute__((always_inline)) myl_f4 myl_exp4_core(myl_f4 x, int 
     p = p * r + myl_f4_set1(4.1665795894e-2f);
     p = p * r + myl_f4_set1(1.6666665459e-1f);
     p = p * r + myl_f4_set1(5.0000001201e-1f);
-    const myl_f4 m = p * (r * r) + r + myl_f4_set1(1.0f);
-    const myl_i4 k1 = ni >> 1, k2 = (myl_i4)((myl_u4)ni - (myl_u4)k1); /* each in [-75, 64] */
-    return m * myl_f4_pow2i(k1) * myl_f4_pow2i(k2); /* m 2^k1 is exact; one rounding */
+    *t_out = t;
+    return p * (r * r) + r + myl_f4_set1(1.0f);
 }
 
+/* exp of 4 floats: clamped to [-104, 89] (a NaN fails both comparisons and
+   stays NaN), so n is in [-150, 128]; 2^n is applied in two halves, each a
+   normal float, so subnormal results round once and exp(89) is +inf. */
 static inline myl_f4 myl_exp4_scalar(myl_f4 x)
 {
-    return myl_exp4_core(x, 1);
+    const myl_f4 lo = myl_f4_set1(MYL_EXP_XMIN), hi = myl_f4_set1(MYL_EXP_XMAX);
+    x = myl_f4_select(x < lo, lo, x);
+    x = myl_f4_select(x > hi, hi, x);
+    myl_f4 t;
+    const myl_f4 m = myl_exp4_reduced(x, &t);
+    const myl_i4 ni = (myl_i4)((myl_u4)t - (uint32_t)MYL_EXP_SHIFTER_BITS); /* n (garbage for NaN) */
+    const myl_i4 k1 = ni >> 1, k2 = (myl_i4)((myl_u4)ni - (myl_u4)k1); /* each in [-75, 64] */
+    return m * myl_f4_pow2i(k1) * myl_f4_pow2i(k2); /* m 2^k1 is exact; one rounding */
 }
 
 /* exp(x) for x <= 0 or NaN (a softmax's x - max), the same values as
@@ -130,17 +134,8 @@ static inline myl_f4 myl_exp4_neg_scalar(myl_f4 x)
 {
     const myl_f4 lo = myl_f4_set1(MYL_EXP_XMIN);
     x = myl_f4_select(x < lo, lo, x);
-    const myl_f4 shifter = myl_f4_set1(MYL_EXP_SHIFTER);
-    const myl_f4 t = x * myl_f4_set1(0x1.715476p+0f) + shifter;
-    const myl_f4 n = t - shifter;
-    myl_f4 r = x - n * myl_f4_set1(0.693359375f);
-    r = r - n * myl_f4_set1(-2.12194440e-4f);
-    myl_f4 p = myl_f4_set1(1.9875691500e-4f) * r + myl_f4_set1(1.3981999507e-3f);
-    p = p * r + myl_f4_set1(8.3334519073e-3f);
-    p = p * r + myl_f4_set1(4.1665795894e-2f);
-    p = p * r + myl_f4_set1(1.6666665459e-1f);
-    p = p * r + myl_f4_set1(5.0000001201e-1f);
-    const myl_f4 m = p * (r * r) + r + myl_f4_set1(1.0f);
+    myl_f4 t;
+    const myl_f4 m = myl_exp4_reduced(x, &t);
     /* bits of 2^(n+64): (n + 64 + 127) << 23, n = t's bits - the shifter's */
     const myl_f4 scale = (myl_f4)(((myl_u4)t - ((uint32_t)MYL_EXP_SHIFTER_BITS - 191u)) << 23);
     return m * scale * myl_f4_set1(0x1p-64f);
